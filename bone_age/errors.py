@@ -1,0 +1,31 @@
+"""The exception family: every failure a user can act on is a ``BoneAgeError``."""
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = ["BoneAgeError", "UnreadableFilm", "NotAHandFilm", "ModelFileMismatch", "MissingSex"]
+
+
+class BoneAgeError(Exception):
+    """Base of the family; carries the path (if any) and a reason a person can act on."""
+
+    def __init__(self, reason: str, path: str | Path | None = None):
+        self.reason = reason
+        self.path = None if path is None else str(path)
+        super().__init__(f"{self.path}: {reason}" if self.path else reason)
+
+
+class UnreadableFilm(BoneAgeError):
+    """The file is missing, empty, truncated, of an unknown format, or not a single 2-D image."""
+
+
+class NotAHandFilm(BoneAgeError):
+    """The image was read but the localizer found no hand-and-wrist radiograph in it."""
+
+
+class ModelFileMismatch(BoneAgeError):
+    """A weight file is missing, does not match its model card (sha256), or does not fit the architecture."""
+
+
+class MissingSex(BoneAgeError):
+    """RUS-CHN points depend on sex; none was given and the file carries none."""

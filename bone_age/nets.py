@@ -1,0 +1,90 @@
+"""Network definitions built on timm EfficientNet-Lite encoders (architecture only; weights come from models/)."""
+from __future__ import annotations
+
+import timm
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = ["HeatmapNet", "StageNet", "encoder"]
+
+
+def encoder(name: str, **kwargs) -> nn.Module:
+    """A timm feature encoder without downloading anything; ImageNet weights are loaded by training code."""
+    return timm.create_model(name, pretrained=False, features_only=True, **kwargs)
+
+
+class HeatmapNet(nn.Module):
+    """Encoder + small top-down FPN decoder -> one heatmap logit map per keypoint at stride 4."""
+
+    def __init__(self, n_keypoints: int, backbone: str = "efficientnet_lite0", width: int = 64):
+        super().__init__()
+        self.encoder = encoder(backbone, out_indices=(1, 2, 3, 4))
+        chans = self.encoder.feature_info.channels()
+        self.lateral = nn.ModuleList(nn.Conv2d(c, width, 1) for c in chans)
+        self.smooth = nn.Sequential(nn.Conv2d(width, width, 3, padding=1, bias=False), nn.BatchNorm2d(width), nn.ReLU(inplace=True))
+        self.head = nn.Conv2d(width, n_keypoints, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        feats = self.encoder(x)
+        y = self.lateral[-1](feats[-1])
+        for lat, f in zip(reversed(self.lateral[:-1]), reversed(feats[:-1])):
+            y = F.interpolate(y, size=f.shape[-2:], mode="nearest") + lat(f)
+        return self.head(self.smooth(y))
+
+
+class StageNet(nn.Module):
+    """Shared encoder over bone crops; per stage category a latent maturity and ordered thresholds.
+
+    Cumulative-link (ordinal) output: P(stage > k) = sigmoid(z - t_k) for k = 1..K-1, so each bone's stage
+    distribution is unimodal and ordered. ``forward`` returns stage probabilities padded to the largest K.
+    """
+
+    def __init__(self, stages_per_category: list[int], backbone: str = "efficientnet_lite0", dropout: float = 0.2):
+        super().__init__()
+        self.encoder = encoder(backbone, out_indices=(4,))
+        c = self.encoder.feature_info.channels()[-1]
+        self.register_buffer("n_stages", torch.tensor(stages_per_category), persistent=False)
+        k = max(stages_per_category)
+        self.dropout = nn.Dropout(dropout)
+        self.latent = nn.Linear(c, len(stages_per_category))
+        # thresholds: a first value and log-gaps, so they stay increasing
+        self.first = nn.Parameter(torch.full((len(stages_per_category),), -3.0))
+        self.log_gaps = nn.Parameter(torch.stack([torch.full((k - 2,), float(torch.log(torch.tensor(6.0 / max(n - 2, 1)))))
+                                                  for n in stages_per_category]))
+
+    def thresholds(self) -> torch.Tensor:
+        """(C, K-1) increasing thresholds; entries past a category's K-1 are pushed to +inf-like values."""
+        t = torch.cat([self.first[:, None], self.first[:, None] + torch.cumsum(self.log_gaps.exp(), 1)], 1)
+        idx = torch.arange(t.shape[1], device=t.device)[None]
+        return torch.where(idx < (self.n_stages[:, None] - 1), t, torch.full_like(t, 1e4))
+
+    def latent_of(self, x: torch.Tensor, category: torch.Tensor) -> torch.Tensor:
+        f = self.encoder(x)[-1].mean(dim=(2, 3))
+        return self.latent(self.dropout(f)).gather(1, category[:, None]).squeeze(1)
+
+    def probabilities(self, z: torch.Tensor, category: torch.Tensor) -> torch.Tensor:
+        """(N,) latents -> (N, K) stage probabilities (zeros past each category's K)."""
+        above = torch.sigmoid(z[:, None] - self.thresholds()[category])  # P(stage > k), k = 1..K-1
+        ones = torch.ones_like(z)[:, None]
+        zeros = torch.zeros_like(z)[:, None]
+        cum = torch.cat([ones, above, zeros], 1)
+        return (cum[:, :-1] - cum[:, 1:]).clamp_min(0)
+
+    def forward(self, x: torch.Tensor, category: torch.Tensor) -> torch.Tensor:
+        return self.probabilities(self.latent_of(x, category), category)
+
+
+def _register() -> None:
+    from .registry import register_architecture
+
+    @register_architecture("HeatmapNet")
+    def _heatmap(card: dict) -> nn.Module:
+        return HeatmapNet(len(card["keypoints"]), backbone=card["backbone"])
+
+    @register_architecture("StageNet")
+    def _stage(card: dict) -> nn.Module:
+        return StageNet([card["stages_per_category"][c] for c in card["categories"]], backbone=card["backbone"])
+
+
+_register()

@@ -1,0 +1,105 @@
+"""Model name -> architecture, weight file, card. Weights are loaded from safetensors only, after a sha256 check."""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+from torch import nn
+
+from ._resources import models_dir
+from .errors import ModelFileMismatch
+
+__all__ = ["LoadedModel", "list_models", "load_model", "register_architecture", "model_card"]
+
+_logger = logging.getLogger(__name__)
+_ARCHITECTURES: dict[str, Callable[[dict], nn.Module]] = {}
+
+
+def register_architecture(name: str) -> Callable:
+    """Decorator: ``builder(card) -> nn.Module`` for cards whose ``architecture`` is ``name``."""
+
+    def deco(fn: Callable[[dict], nn.Module]) -> Callable[[dict], nn.Module]:
+        if name in _ARCHITECTURES:
+            raise ValueError(f"architecture {name!r} registered twice")
+        _ARCHITECTURES[name] = fn
+        return fn
+
+    return deco
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    name: str
+    card: dict[str, Any]
+    module: nn.Module = field(repr=False)
+
+    @property
+    def sha256(self) -> str:
+        return self.card["sha256"]
+
+
+def list_models(task: str | None = None, root: Path | None = None) -> list[str]:
+    """Names of the models whose card and weights are present (optionally of one task)."""
+    root = Path(root or models_dir())
+    names = []
+    for card in sorted(root.glob("*.json")):
+        meta = json.loads(card.read_text())
+        if (root / meta.get("weights", "")).is_file() and (task is None or meta.get("task") == task):
+            names.append(card.stem)
+    return names
+
+
+def model_card(name: str, root: Path | None = None) -> dict[str, Any]:
+    path = Path(root or models_dir()) / f"{name}.json"
+    if not path.is_file():
+        known = ", ".join(list_models(root=root)) or "none"
+        raise ModelFileMismatch(f"no model card for {name!r} (models present: {known})", path)
+    return json.loads(path.read_text())
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@lru_cache(maxsize=16)
+def _load_cached(name: str, root: str, device: str) -> LoadedModel:
+    from safetensors.torch import load_file
+
+    card = model_card(name, Path(root))
+    weights = Path(root) / card["weights"]
+    if weights.suffix != ".safetensors":
+        raise ModelFileMismatch("only .safetensors weights are loaded", weights)
+    if not weights.is_file():
+        raise ModelFileMismatch("weight file named by the card is missing", weights)
+    digest = _sha256(weights)
+    if digest != card["sha256"]:
+        raise ModelFileMismatch(f"sha256 {digest[:12]}... does not match the card's {card['sha256'][:12]}...", weights)
+    builder = _ARCHITECTURES.get(card["architecture"])
+    if builder is None:
+        raise ModelFileMismatch(f"unknown architecture {card['architecture']!r} (known: {', '.join(_ARCHITECTURES)})", weights)
+    module = builder(card)
+    try:
+        module.load_state_dict(load_file(str(weights)))
+    except RuntimeError as exc:
+        raise ModelFileMismatch(f"weights do not fit {card['architecture']}: {str(exc)[:300]}", weights) from None
+    module.eval().to(device)
+    _logger.info("loaded %s (%s) on %s", name, digest[:12], device)
+    return LoadedModel(name, card, module)
+
+
+def load_model(name: str, device: str | torch.device = "cpu", root: Path | None = None) -> LoadedModel:
+    """Load a shipped model by name (once per process; later calls reuse it)."""
+    from . import nets  # noqa: F401  registers the architectures
+
+    return _load_cached(name, str(Path(root or models_dir())), str(device))

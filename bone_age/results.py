@@ -1,0 +1,116 @@
+"""Frozen dataclasses returned by each stage; each has a JSON round trip (``to_json``/``from_json``)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ._serial import JsonMixin
+
+__all__ = ["FilmMeta", "BoneScore", "ScoreResult", "Region", "Localization", "BoneStage", "Assessment"]
+
+
+@dataclass(frozen=True)
+class FilmMeta(JsonMixin):
+    """What the reader learned about a film besides its pixels."""
+
+    source: str
+    format: str
+    original_dtype: str
+    height_px: int
+    width_px: int
+    photometric_interpretation: str | None = None
+    pixel_spacing_mm: float | None = None
+    patient_sex: str | None = None
+    patient_birth_date: str | None = None
+    patient_age_years: float | None = None
+    study_date: str | None = None
+    laterality: str | None = None
+    patient_id: str | None = None
+    patient_name: str | None = None
+    inverted: bool = False
+
+
+@dataclass(frozen=True)
+class BoneScore(JsonMixin):
+    bone: str
+    category: str
+    stage: int
+    points: int
+    overridden: bool = False
+
+
+@dataclass(frozen=True)
+class ScoreResult(JsonMixin):
+    """RUS-CHN total for one sex; ``range_flag`` is 'below', 'within' or 'above' the range the method can tell."""
+
+    standard: str
+    sex: str
+    bones: tuple[BoneScore, ...]
+    total_score: int
+    bone_age_years: float
+    range_flag: str
+
+    @property
+    def bone_age_text(self) -> str:
+        prefix = {"below": "<= ", "above": ">= "}.get(self.range_flag, "")
+        return f"{prefix}{self.bone_age_years:.1f} y"
+
+
+@dataclass(frozen=True)
+class Region(JsonMixin):
+    """One RUS bone's region in film pixels: axis-aligned box (x1, y1, x2, y2), and the rectangle the crop is
+    taken from (centre (x, y), size (width across, length along the bone), bone axis angle in degrees,
+    0 = distal end up), the side of the square classifier crop; confidence in [0, 1]."""
+
+    bone: str
+    category: str
+    box_xyxy: tuple[float, float, float, float]
+    center_xy: tuple[float, float]
+    confidence: float
+    angle_deg: float = 0.0
+    size_wh: tuple[float, float] = (0.0, 0.0)
+    crop_side_px: float = 0.0
+
+
+@dataclass(frozen=True)
+class Localization(JsonMixin):
+    """Localizer output in film pixels: named keypoints (x, y, confidence) and the 13 regions."""
+
+    keypoints: dict[str, tuple[float, float, float]]
+    regions: tuple[Region, ...]
+    hand_confidence: float
+    hand_side: str
+    is_hand: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class BoneStage(JsonMixin):
+    """Stage estimate for one bone: probabilities over stages 1..N, expected stage and points."""
+
+    bone: str
+    category: str
+    stage: int
+    probabilities: tuple[float, ...]
+    confidence: float
+    points: int
+    overridden: bool = False
+
+
+@dataclass(frozen=True)
+class Assessment(JsonMixin):
+    """The whole result for one film."""
+
+    source: str
+    sex: str
+    regions: tuple[Region, ...]
+    stages: tuple[BoneStage, ...]
+    total_score: int
+    bone_age_years: float
+    range_flag: str
+    chronological_age_years: float | None = None
+    bone_age_minus_chronological_years: float | None = None
+    gp_bone_age_years: float | None = None
+    warnings: tuple[str, ...] = ()
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    model_versions: dict[str, str] = field(default_factory=dict)
+    film: FilmMeta | None = None

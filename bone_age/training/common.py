@@ -1,0 +1,76 @@
+"""Shared training plumbing: device choice, seeding, saving weights with their model card, progress."""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import random
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import save_file
+
+_logger = logging.getLogger(__name__)
+
+
+def pick_device(device: str = "auto") -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def seed_everything(seed: int) -> np.random.Generator:
+    random.seed(seed)
+    torch.manual_seed(seed)
+    return np.random.default_rng(seed)
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def save_model(model: torch.nn.Module, out: Path, card: dict) -> Path:
+    """Write ``out``.safetensors and ``out``.json (card with sha256); refuses to replace existing files silently."""
+    out = Path(out)
+    weights, card_path = out.with_suffix(".safetensors"), out.with_suffix(".json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = weights.with_suffix(".safetensors.tmp")
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    save_file(state, str(tmp))
+    os.replace(tmp, weights)
+    card = dict(card, name=out.name, weights=weights.name, sha256=sha256_of(weights),
+                size_mb=round(weights.stat().st_size / 1e6, 2),
+                created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                command=card.get("command") or " ".join(["bone-age"] + sys.argv[1:]))
+    card_path.write_text(json.dumps(card, indent=1))
+    _logger.info("saved %s (%s MB) and %s", weights, card["size_mb"], card_path)
+    return weights
+
+
+def update_card(card_path: Path, **fields) -> dict:
+    card = json.loads(Path(card_path).read_text())
+    card.update(fields)
+    Path(card_path).write_text(json.dumps(card, indent=1))
+    return card
+
+
+class EpochLog:
+    """One line per epoch to the log, with elapsed time and an ETA."""
+
+    def __init__(self, epochs: int):
+        self.epochs, self.t0 = epochs, time.time()
+
+    def __call__(self, epoch: int, **metrics: float) -> None:
+        el = time.time() - self.t0
+        eta = el / (epoch + 1) * (self.epochs - epoch - 1)
+        vals = " ".join(f"{k}={v:.4g}" for k, v in metrics.items())
+        _logger.info("epoch %d/%d %s elapsed %.0fs eta %.0fs", epoch + 1, self.epochs, vals, el, eta)

@@ -1,0 +1,236 @@
+"""Train the stage classifier: weakly from film-level bone age (what ships), or supervised from stage labels."""
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..localize import Localizer
+from ..nets import StageNet
+from ..regions import crop_region
+from ..registry import load_model
+from ..standard import RusChnStandard, load_standard
+from ..transforms import to_model_input
+from .augment import random_photometric
+from .common import EpochLog, pick_device, save_model, seed_everything
+from .pretrained import load_imagenet_encoder
+from .rsna import load_rsna_hands
+from .splits import split_of
+from .stage_data import StageFilm, load_rus_chn_tree, localize_films, read_crop
+
+_logger = logging.getLogger(__name__)
+SEXES = ("female", "male")
+
+
+def _tables(std: RusChnStandard) -> tuple[list[str], torch.Tensor, torch.Tensor]:
+    """Categories, each bone's category index (13,), and points (2 sexes, 13 bones, K_max), zero-padded."""
+    cats = list(std.categories)
+    kmax = max(std.stages_per_category.values())
+    pts = torch.zeros(2, len(std.bones), kmax)
+    for s, sex in enumerate(SEXES):
+        for b, bone in enumerate(std.bones):
+            v = std.points[sex][bone]
+            pts[s, b, :len(v)] = torch.tensor(v, dtype=torch.float32)
+    return cats, torch.tensor([cats.index(std.category_of(b)) for b in std.bones]), pts
+
+
+def prior_stages(std: RusChnStandard, sex: str, score: float) -> np.ndarray:
+    """The standard's prior: a common maturity spread over bones. Each bone sits at the (fractional) stage where
+    its points reach the same share of its maximum as the film's target total has of 1000. Returns (13,)."""
+    frac = score / sum(std.points[sex][b][-1] for b in std.bones)
+    out = []
+    for bone in std.bones:
+        share = np.asarray(std.points[sex][bone], float) / std.points[sex][bone][-1]
+        out.append(float(np.interp(frac, share, np.arange(1, len(share) + 1))))
+    return np.array(out)
+
+
+def _prior_dist(stages: np.ndarray, n_stages: list[int], kmax: int, sigma: float = 1.0) -> np.ndarray:
+    k = np.arange(1, kmax + 1)
+    q = np.exp(-((k[None] - stages[:, None]) ** 2) / (2 * sigma**2))
+    q[k[None] > np.array(n_stages)[:, None]] = 0
+    return q / q.sum(1, keepdims=True)
+
+
+def _jitter(r, rng: np.random.Generator):
+    side = r.crop_side_px * float(np.exp(rng.normal(0, 0.08)))
+    c = np.array(r.center_xy) + rng.normal(0, 0.05 * r.crop_side_px, 2)
+    return replace(r, center_xy=(float(c[0]), float(c[1])), angle_deg=r.angle_deg + float(rng.normal(0, 6)), crop_side_px=side)
+
+
+def film_crops(f: StageFilm, size: int, rng: np.random.Generator | None) -> np.ndarray:
+    px = f.pixels.astype(np.float32) / 255.0
+    crops = []
+    for r in f.regions:
+        c = crop_region(px, _jitter(r, rng) if rng is not None else r, size, mirror=f.side == "right")
+        crops.append(random_photometric(rng, c) if rng is not None else c)
+    return np.stack(crops)
+
+
+@torch.no_grad()
+def predict_films(model: StageNet, films: list[StageFilm], size: int, device, batch: int = 16) -> np.ndarray:
+    """(N, 13, K_max) stage probabilities for un-augmented crops."""
+    std = load_standard()
+    _, bone_cat, _ = _tables(std)
+    model.eval()
+    out = []
+    for i in range(0, len(films), batch):
+        chunk = films[i:i + batch]
+        x = torch.from_numpy(to_model_input(np.concatenate([film_crops(f, size, None) for f in chunk]))).to(device)
+        cat = bone_cat.repeat(len(chunk)).to(device)
+        out.append(model(x, cat).float().cpu().numpy().reshape(len(chunk), 13, -1))
+    return np.concatenate(out)
+
+
+def weak_loss(probs, latent, films_sex, target, prior_q, pts, pair_index, w_prior=0.3, w_pair=0.05):
+    """Sum of expected points vs the target total (Huber, 50-point units) + stage prior CE + paired-bone agreement."""
+    n = len(target)
+    p = probs.view(n, 13, -1)
+    expected = (p * pts[films_sex]).sum(-1).sum(-1)
+    l_sum = F.huber_loss(expected / 50.0, target / 50.0, delta=1.0)
+    l_prior = -(prior_q * (p + 1e-6).log()).sum(-1).mean()
+    z = latent.view(n, 13)
+    l_pair = ((z[:, pair_index[:, 0]] - z[:, pair_index[:, 1]]) ** 2).mean()
+    return l_sum + w_prior * l_prior + w_pair * l_pair, float(l_sum)
+
+
+def train_weak(rsna_root: Path, out: Path, *, localizer: str, epochs: int = 12, crop: int = 80, batch: int = 8,
+               lr: float = 1e-3, device: str = "auto", seed: int = 0, cache: Path | None = None,
+               limit: int | None = None) -> Path:
+    """Weakly supervised training from film-level bone age and sex (see the model card for the method)."""
+    rng = seed_everything(seed)
+    dev = pick_device(device)
+    std = load_standard()
+    cats, bone_cat, pts = _tables(std)
+    films = load_rsna_hands(Path(rsna_root))
+    if limit:
+        films = films[:limit]
+    loc = Localizer(load_model(localizer, dev))
+    data = localize_films(films, loc, cache)
+    train = [f for f in data if split_of(f.id) == "train"] or data
+    val = [f for f in data if split_of(f.id) == "val"] or data[:4]
+    _logger.info("stages (weak): %d train, %d val films on %s", len(train), len(val), dev)
+    n_stages = [std.n_stages(b) for b in std.bones]
+    kmax = max(n_stages)
+    targets = {f.id: std.score_for_age(SEXES[f.male], f.age_years) for f in data}
+    priors = {f.id: _prior_dist(prior_stages(std, SEXES[f.male], targets[f.id]), n_stages, kmax) for f in data}
+    pair_index = torch.tensor([[std.bones.index(a), std.bones.index(b)] for a, b in
+                               (("MCPThird", "MCPFifth"), ("PIPThird", "PIPFifth"), ("MIPThird", "MIPFifth"), ("DIPThird", "DIPFifth"))])
+    model = StageNet([std.stages_per_category[c] for c in cats])
+    load_imagenet_encoder(model.encoder)
+    model.to(dev)
+    pts, bone_cat = pts.to(dev), bone_cat.to(dev)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * math.ceil(len(train) / batch), pct_start=0.1)
+    log, best, best_state = EpochLog(epochs), float("inf"), None
+    for epoch in range(epochs):
+        model.train()
+        order = rng.permutation(len(train))
+        run = []
+        for i in range(0, len(order), batch):
+            chunk = [train[j] for j in order[i:i + batch]]
+            x = torch.from_numpy(to_model_input(np.concatenate([film_crops(f, crop, rng) for f in chunk]))).to(dev)
+            cat = bone_cat.repeat(len(chunk))
+            z = model.latent_of(x, cat)
+            probs = model.probabilities(z, cat)
+            sex = torch.tensor([int(f.male) for f in chunk], device=dev)
+            target = torch.tensor([targets[f.id] for f in chunk], device=dev, dtype=torch.float32)
+            q = torch.from_numpy(np.stack([priors[f.id] for f in chunk])).float().to(dev)
+            loss, l_sum = weak_loss(probs, z, sex, target, q, pts, pair_index.to(dev))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            run.append(l_sum)
+        probs = predict_films(model, val, crop, dev)
+        mae = _mae_years(std, val, probs)
+        log(epoch, sum_loss=float(np.mean(run)), val_mae_years=mae)
+        if mae < best:
+            best, best_state = mae, {k: v.detach().clone() for k, v in model.state_dict().items()}
+    model.load_state_dict(best_state)
+    card = _card(std, cats, crop, "weak", epochs, seed, len(train), len(val), localizer)
+    card["val_metrics"] = {"mae_years_uncalibrated": round(best, 3)}
+    return save_model(model.cpu(), Path(out), card)
+
+
+def _mae_years(std: RusChnStandard, films: list[StageFilm], probs: np.ndarray) -> float:
+    ages = [std.score(SEXES[f.male], {b: int(np.argmax(p[i])) + 1 for i, b in enumerate(std.bones)}).bone_age_years
+            for f, p in zip(films, probs)]
+    return float(np.mean(np.abs(np.array(ages) - np.array([f.age_years for f in films]))))
+
+
+def train_supervised(root: Path, out: Path, *, epochs: int = 20, crop: int = 80, batch: int = 64, lr: float = 1e-3,
+                     device: str = "auto", seed: int = 0) -> tuple[Path, dict]:
+    """Supervised training on the RUS-CHN crop set; returns the weights and per-category test accuracy."""
+    rng = seed_everything(seed)
+    dev = pick_device(device)
+    std = load_standard()
+    cats = list(std.categories)
+    splits = load_rus_chn_tree(Path(root), cats)
+    train, test = splits["train"], splits.get("test", [])
+    for item in train + test:
+        if not 1 <= item.stage <= std.stages_per_category[item.category]:
+            raise ValueError(f"{item.path}: stage {item.stage} outside 1..{std.stages_per_category[item.category]} for {item.category}")
+    images = {it.path: read_crop(it.path, crop) for it in train + test}
+    model = StageNet([std.stages_per_category[c] for c in cats])
+    load_imagenet_encoder(model.encoder)
+    model.to(dev)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * math.ceil(len(train) / batch), pct_start=0.1)
+    log = EpochLog(epochs)
+    for epoch in range(epochs):
+        model.train()
+        order = rng.permutation(len(train))
+        losses = []
+        for i in range(0, len(order), batch):
+            chunk = [train[j] for j in order[i:i + batch]]
+            x = torch.from_numpy(to_model_input(np.stack([random_photometric(rng, images[it.path]) for it in chunk]))).to(dev)
+            cat = torch.tensor([cats.index(it.category) for it in chunk], device=dev)
+            y = torch.tensor([it.stage - 1 for it in chunk], device=dev)
+            p = model(x, cat)
+            loss = -(p.gather(1, y[:, None]).squeeze(1) + 1e-6).log().mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            losses.append(float(loss.detach()))
+        log(epoch, nll=float(np.mean(losses)))
+    metrics = evaluate_supervised(model, test or train, images, cats, dev)
+    card = _card(std, cats, crop, "supervised", epochs, seed, len(train), len(test), None)
+    card["test_metrics" if test else "train_metrics"] = metrics
+    return save_model(model.cpu(), Path(out), card), metrics
+
+
+@torch.no_grad()
+def evaluate_supervised(model, items, images, cats, dev) -> dict:
+    """Per-category accuracy and within-one-stage accuracy."""
+    model.eval()
+    rows = []
+    for i in range(0, len(items), 128):
+        chunk = items[i:i + 128]
+        x = torch.from_numpy(to_model_input(np.stack([images[it.path] for it in chunk]))).to(dev)
+        cat = torch.tensor([cats.index(it.category) for it in chunk], device=dev)
+        pred = model(x, cat).argmax(1).cpu().numpy() + 1
+        rows += [(it.category, it.stage, int(p)) for it, p in zip(chunk, pred)]
+    out = {}
+    for c in cats + ["all"]:
+        sel = [(s, p) for k, s, p in rows if c in ("all", k)]
+        if sel:
+            s, p = np.array(sel).T
+            out[c] = {"n": len(sel), "accuracy": round(float((s == p).mean()), 4), "within_one": round(float((abs(s - p) <= 1).mean()), 4)}
+    return out
+
+
+def _card(std, cats, crop, mode, epochs, seed, n_train, n_val, localizer) -> dict:
+    return {
+        "task": "stages", "architecture": "StageNet", "backbone": "efficientnet_lite0", "training_mode": mode,
+        "categories": cats, "stages_per_category": std.stages_per_category,
+        "crop_size": crop, "normalization": "gray in [0,1]: (x-0.5)/0.25, replicated to 3 channels",
+        "crop_framing": "square around the region rule's rectangle (assets/standards/rus_regions.json), distal end up, right hands mirrored",
+        "localizer": localizer, "epochs": epochs, "seed": seed, "n_train": n_train, "n_val": n_val,
+    }

@@ -1,0 +1,62 @@
+"""Deterministic preprocessing shared by inference, training and the viewer."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+__all__ = ["Letterbox", "LetterboxResult", "to_model_input", "crop_rotated"]
+
+
+@dataclass(frozen=True)
+class LetterboxResult:
+    """A square image and the map back: film_xy = (model_xy - offset) / scale."""
+
+    image: np.ndarray
+    scale: float
+    offset_xy: tuple[float, float]
+
+    def to_film(self, xy: np.ndarray) -> np.ndarray:
+        return (np.asarray(xy, dtype=np.float32) - np.asarray(self.offset_xy, np.float32)) / self.scale
+
+
+class Letterbox:
+    """Resize the long side to ``size`` (aspect kept) and centre on a black square."""
+
+    def __init__(self, size: int):
+        self.size = size
+
+    def __call__(self, pixels: np.ndarray) -> LetterboxResult:
+        h, w = pixels.shape[:2]
+        scale = self.size / max(h, w)
+        nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
+        interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+        resized = cv2.resize(pixels, (nw, nh), interpolation=interp)
+        out = np.zeros((self.size, self.size), dtype=pixels.dtype)
+        ox, oy = (self.size - nw) // 2, (self.size - nh) // 2
+        out[oy:oy + nh, ox:ox + nw] = resized
+        return LetterboxResult(out, scale, (float(ox), float(oy)))
+
+
+_MEAN, _STD = np.float32(0.5), np.float32(0.25)
+
+
+def to_model_input(gray: np.ndarray) -> np.ndarray:
+    """(..., H, W) float in [0, 1] -> (..., 3, H, W) float32, standardised; the one normalisation every model uses."""
+    x = (np.asarray(gray, dtype=np.float32) - _MEAN) / _STD
+    return np.repeat(x[..., None, :, :], 3, axis=-3)
+
+
+def crop_rotated(pixels: np.ndarray, center_xy: tuple[float, float], size_wh: tuple[float, float], angle_deg: float,
+                 out_hw: tuple[int, int]) -> np.ndarray:
+    """Sample a box of ``size_wh`` film pixels centred at ``center_xy``, rotated by ``angle_deg``, into ``out_hw``."""
+    oh, ow = out_hw
+    sx, sy = ow / max(size_wh[0], 1e-3), oh / max(size_wh[1], 1e-3)
+    a = np.deg2rad(angle_deg)
+    c, s = np.cos(a), np.sin(a)
+    # film -> output: translate centre to origin, rotate by -angle, scale, move to output centre
+    m = np.array([[sx * c, sx * s, 0.0], [-sy * s, sy * c, 0.0]], dtype=np.float64)
+    m[:, 2] = np.array([ow / 2, oh / 2]) - m[:, :2] @ np.asarray(center_xy, dtype=np.float64)
+    return cv2.warpAffine(pixels, m, (ow, oh), flags=cv2.INTER_AREA if min(sx, sy) < 1 else cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)

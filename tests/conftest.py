@@ -1,0 +1,24 @@
+"""Shared fixtures: synthetic films and DICOM files, the shared-data root (tests that need it skip without it)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DATA_ROOT = Path(os.environ.get("BONE_AGE_DATA", REPO.parent / "shared" / "data"))
+
+
+def needs_shared_data(*parts: str):
+    path = DATA_ROOT.joinpath(*parts)
+    return pytest.mark.skipif(not path.exists(), reason=f"shared data not present at {path}")
+
+
+@pytest.fixture
+def gradient() -> np.ndarray:
+    """A 64x48 uint16 ramp with a bright block: known values to check polarity and scaling."""
+    img = np.tile(np.linspace(0, 4095, 48, dtype=np.float64), (64, 1))
+    img[20:30, 10:20] = 4095
+    return img.astype(np.uint16)

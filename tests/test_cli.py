@@ -1,0 +1,33 @@
+import json
+import subprocess
+import sys
+
+from bone_age.cli import main
+
+
+def test_standard_command_female(capsys):
+    assert main(["standard", "--sex", "F", "--stages", *"8 6 6 5 5 6 6 6 6 6 6 6 6".split()]) == 0
+    out = capsys.readouterr().out
+    assert "total score 468" in out and "10.1 y" in out
+
+
+def test_standard_command_male_json(capsys):
+    assert main(["standard", "--sex", "M", "--json", "--stages", *"8 6 6 5 5 6 6 6 6 6 6 6 6".split()]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["total_score"] == 425 and data["bone_age_years"] == 12.1 and data["sex"] == "male"
+
+
+def test_standard_command_bad_input(capsys):
+    assert main(["standard", "--sex", "F", "--stages", "1", "2"]) == 2
+    assert "13 stages" in capsys.readouterr().err
+    assert main(["standard", "--sex", "F", "--stages", *["1"] * 12, "99"]) == 2
+    assert "DIPFifth" in capsys.readouterr().err
+    assert main(["standard", "--sex", "Q", "--stages", *["1"] * 13]) == 2
+    assert "unknown sex" in capsys.readouterr().err
+
+
+def test_version_and_help():
+    out = subprocess.run([sys.executable, "-m", "bone_age.cli", "--version"], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.startswith("bone-age ")
+    out = subprocess.run([sys.executable, "-m", "bone_age.cli", "--help"], capture_output=True, text=True)
+    assert out.returncode == 0 and "standard" in out.stdout and "Traceback" not in out.stderr
