@@ -30,6 +30,126 @@ def _cmd_standard(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_assessment(a) -> None:
+    print(f"{'bone':<10} {'stage':>5} {'points':>6} {'conf':>5}")
+    for s in a.stages:
+        print(f"{s.bone:<10} {s.stage:>5} {s.points:>6} {s.confidence:>5.2f}{'  (set by hand)' if s.overridden else ''}")
+    flag = {"below": "<= ", "above": ">= "}.get(a.range_flag, "")
+    print(f"total score {a.total_score}  sex {a.sex}  hand {a.hand_side}")
+    print(f"bone age (RUS-CHN) {flag}{a.bone_age_years:.1f} y ({a.range_flag} range)")
+    if a.gp_bone_age_years is not None:
+        print(f"bone age (Greulich-Pyle, second opinion) {a.gp_bone_age_years:.1f} y")
+    if a.chronological_age_years is not None:
+        print(f"chronological age {a.chronological_age_years:.1f} y, difference {a.bone_age_minus_chronological_years:+.1f} y")
+    for w in a.warnings:
+        print(f"warning: {w}")
+    print(f"time {a.timings_ms.get('total', 0):.0f} ms")
+
+
+def _cmd_assess(args: argparse.Namespace) -> int:
+    from .io import read_film
+    from .pipeline import Engine, override_stages
+    from .report import write_pdf, write_png
+
+    engine = Engine(device=args.device)
+    film = read_film(args.film)
+    a = engine.assess(film, sex=args.sex, chronological_age=args.age)
+    if args.set_stage:
+        a = override_stages(a, dict(_parse_override(x) for x in args.set_stage))
+    if args.report:
+        stem = Path(args.report) / Path(args.film).stem
+        print(f"wrote {write_pdf(stem.with_name(stem.name + '.pdf'), film, a)} and {write_png(stem.with_name(stem.name + '.png'), film, a)}")
+    if args.json:
+        print(a.to_json(indent=1))
+    else:
+        _print_assessment(a)
+    return 0
+
+
+def _parse_override(text: str) -> tuple[str, int]:
+    bone, _, stage = text.partition("=")
+    if not stage.strip().isdigit():
+        raise ValueError(f"--set-stage takes BONE=STAGE, got {text!r}")
+    return bone.strip(), int(stage)
+
+
+def _sex_map(path: str | None) -> dict[str, str]:
+    """A CSV with a film column (path, file name or stem) and a sex column."""
+    if not path:
+        return {}
+    import csv
+
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        return {}
+    keys = {k.lower(): k for k in rows[0]}
+    film_key = next((keys[k] for k in ("path", "file", "filename", "film", "id") if k in keys), None)
+    sex_key = next((keys[k] for k in ("sex", "gender", "male") if k in keys), None)
+    if film_key is None or sex_key is None:
+        raise ValueError(f"{path}: needs a film column (path/file/id) and a sex column (sex/male)")
+    out = {}
+    for r in rows:
+        v = r[sex_key].strip()
+        sex = {"true": "M", "false": "F"}.get(v.lower(), v) if sex_key.lower() == "male" else v
+        out[Path(r[film_key]).name] = sex
+        out[Path(r[film_key]).stem] = sex
+    return out
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from .batch import find_films, run_batch
+    from .errors import NotAHandFilm
+    from .pipeline import Engine
+    from .report import BATCH_FIELDS, batch_row, write_pdf, write_png
+
+    paths = find_films(Path(args.folder), args.recursive)
+    if not paths:
+        print(f"error: no films found in {args.folder}", file=sys.stderr)
+        return 2
+    engine = Engine(device=args.device)
+    sexes = _sex_map(args.sex_csv)
+
+    def score(path, film):
+        sex = sexes.get(path.name) or sexes.get(path.stem) or args.sex
+        a = engine.assess(film, sex=sex)
+        if args.reports:
+            stem = Path(args.reports) / path.stem
+            write_pdf(stem.with_name(stem.name + ".pdf"), film, a)
+            write_png(stem.with_name(stem.name + ".png"), film, a)
+        return batch_row(str(path), a)
+
+    def error_row(path, exc):
+        status = "rejected" if isinstance(exc, NotAHandFilm) else "failed"
+        return batch_row(str(path), status=status, reason=f"{type(exc).__name__}: {exc.reason}")
+
+    bar = tqdm(total=len(paths), unit="film", desc="scoring", dynamic_ncols=True)
+    summary = run_batch(paths, Path(args.out), score, error_row, BATCH_FIELDS, overwrite=args.overwrite,
+                        workers=args.workers, progress=lambda i, n: bar.update(1))
+    bar.close()
+    print(f"{summary.line()} -> {args.out}")
+    return 0
+
+
+def _cmd_models(args: argparse.Namespace) -> int:
+    from .registry import list_models, model_card
+
+    for name in list_models():
+        card = model_card(name)
+        metrics = card.get("test_metrics") or card.get("val_metrics") or {}
+        print(f"{name:<48} {card['task']:<10} {card.get('size_mb', '?'):>6} MB  {json_short(metrics)}")
+    return 0
+
+
+def json_short(d: dict) -> str:
+    import json
+
+    text = json.dumps(d)
+    return text if len(text) < 100 else text[:97] + "..."
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     if not args.data and not (args.what == "stages" and args.rus_chn_root):
         print(f"error: 'train {args.what}' needs --data", file=sys.stderr)
@@ -40,18 +160,25 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if args.what == "localizer":
         from .training.localizer import train_localizer
 
-        train_localizer(Path(args.data), Path(args.out), epochs=args.epochs, device=args.device, limit=args.limit)
+        train_localizer(Path(args.data), Path(args.out), epochs=args.epochs, device=args.device, limit=args.limit,
+                        overwrite=args.overwrite)
     elif args.what == "stages" and args.rus_chn_root:
         from .training.stages import train_supervised
 
-        _, metrics = train_supervised(Path(args.rus_chn_root), Path(args.out), epochs=args.epochs, device=args.device)
+        _, metrics = train_supervised(Path(args.rus_chn_root), Path(args.out), epochs=args.epochs, device=args.device,
+                                      overwrite=args.overwrite)
         for cat, m in metrics.items():
             print(f"{cat:<10} n={m['n']:<6} accuracy {m['accuracy']:.3f}  within one stage {m['within_one']:.3f}")
     elif args.what == "stages":
         from .training.stages import train_weak
 
         train_weak(Path(args.data), Path(args.out), localizer=args.localizer, epochs=args.epochs, device=args.device,
-                   cache=Path(args.cache) if args.cache else None, limit=args.limit)
+                   cache=Path(args.cache) if args.cache else None, limit=args.limit, overwrite=args.overwrite)
+    elif args.what == "gp":
+        from .training.gp import train_gp
+
+        train_gp(Path(args.data), Path(args.out), epochs=args.epochs, size=args.size or 192, device=args.device,
+                 limit=args.limit, overwrite=args.overwrite)
     elif args.what == "regions":
         from ._resources import assets_dir
         from .training.region_fit import fit_region_rule
@@ -72,16 +199,44 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print the result as JSON")
     s.set_defaults(func=_cmd_standard)
 
+    a = sub.add_parser("assess", help="assess one film: per-bone stages, RUS-CHN score and bone age")
+    a.add_argument("film", help="PNG, JPEG, TIFF or DICOM hand-and-wrist film")
+    a.add_argument("--sex", help="F or M (DICOM PatientSex is used when absent)")
+    a.add_argument("--age", type=float, help="chronological age in years (DICOM age/dates are used when absent)")
+    a.add_argument("--set-stage", action="append", metavar="BONE=STAGE", help="override a bone's stage (repeatable)")
+    a.add_argument("--report", metavar="DIR", help="write a PDF report and an annotated PNG into DIR")
+    a.add_argument("--json", action="store_true", help="print the full result as JSON")
+    a.add_argument("--device", default="auto", help="auto (GPU when present), cpu or cuda")
+    a.set_defaults(func=_cmd_assess)
+
+    sc = sub.add_parser("score", help="score every film in a folder into a CSV or JSONL file")
+    sc.add_argument("folder")
+    sc.add_argument("-r", "--recursive", action="store_true")
+    sc.add_argument("--out", required=True, help="results.csv or results.jsonl (re-running resumes)")
+    sc.add_argument("--sex", help="F or M for every film without a sex of its own (DICOM tag or --sex-csv)")
+    sc.add_argument("--sex-csv", help="CSV with a film column (path/file/id) and a sex column (sex, or male true/false)")
+    sc.add_argument("--device", default="auto")
+    sc.add_argument("--workers", type=int, default=2, help="threads decoding films ahead of the models")
+    sc.add_argument("--reports", metavar="DIR", help="also write a PDF and an annotated PNG per film")
+    sc.add_argument("--overwrite", action="store_true", help="start the output afresh instead of resuming")
+    sc.set_defaults(func=_cmd_score)
+
+    mo = sub.add_parser("models", help="list the shipped models and their held-out metrics")
+    mo.set_defaults(func=_cmd_models)
+
     t = sub.add_parser("train", help="train a model (see the model cards under models/)")
-    t.add_argument("what", choices=["localizer", "regions", "stages"])
-    t.add_argument("--data", help="data folder: hand_landmarks (localizer, regions) or rsna_hands (weak stages)")
+    t.add_argument("what", choices=["localizer", "regions", "stages", "gp"])
+    t.add_argument("--data", help="data folder: hand_landmarks (localizer, regions), rsna_hands (weak stages), "
+                                  "the RSNA 299 px repository root (gp)")
     t.add_argument("--rus-chn-root", help="stages: the RUS-CHN stage-labelled crop set (supervised training)")
     t.add_argument("--localizer", default=DEFAULT_LOCALIZER, help="stages (weak): the localizer model that cuts the crops")
     t.add_argument("--cache", help="stages (weak): JSON file caching the localizer's keypoints per film")
     t.add_argument("--out", help="output path without extension, e.g. models/localizer_effnet_lite0.rsna_rusbox_v1")
     t.add_argument("--epochs", type=int, default=24)
+    t.add_argument("--size", type=int, help="gp: input size in pixels (default 192)")
     t.add_argument("--device", default="auto", help="auto, cpu or cuda")
     t.add_argument("--limit", type=int, default=None, help="use only the first N films (smoke tests)")
+    t.add_argument("--overwrite", action="store_true", help="replace an existing model of the same name")
     t.set_defaults(func=_cmd_train)
     return p
 
@@ -91,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         return args.func(args)
-    except (BoneAgeError, ValueError) as exc:
+    except (BoneAgeError, ValueError, FileExistsError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

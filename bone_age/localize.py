@@ -18,12 +18,30 @@ __all__ = ["Localizer"]
 _logger = logging.getLogger(__name__)
 
 
+def _unrotate(xy: np.ndarray, k: int, shape_hw: tuple[int, int]) -> np.ndarray:
+    """Points in ``np.rot90(image, k)`` back to the pixels of ``image`` (of shape ``shape_hw``)."""
+    h, w = shape_hw
+    x, y = xy[:, 0], xy[:, 1]
+    k %= 4
+    if k == 0:
+        return xy.copy()
+    if k == 1:
+        return np.stack([w - 1 - y, x], 1)
+    if k == 2:
+        return np.stack([w - 1 - x, h - 1 - y], 1)
+    return np.stack([y, h - 1 - x], 1)
+
+
 class Localizer:
     """Wraps a loaded localizer model; ``__call__`` returns a ``Localization`` in film pixels.
 
-    A film is called a hand when the mean keypoint confidence reaches ``card['hand_threshold']`` and the
-    keypoints keep a hand's layout (fingers ordered from thumb to little finger, finger bones in sequence).
+    Two passes: the whole film (letterboxed), tried in the orientations 0, 180, 90 and 270 degrees until a
+    hand is found; then a square crop around that hand for the final keypoints. A film is a hand when the
+    mean keypoint confidence reaches ``card['hand_threshold']`` and the keypoints keep a hand's layout
+    (finger joints in sequence away from the wrist, fingers ordered thumb to little finger).
     """
+
+    ORIENTATIONS = (0, 2, 1, 3)  # quarter turns, most likely first
 
     def __init__(self, model: LoadedModel):
         self.model = model
@@ -31,6 +49,7 @@ class Localizer:
         self.letterbox = Letterbox(int(model.card["input_size"]))
         self.stride = int(model.card["heatmap_stride"])
         self.threshold = float(model.card.get("hand_threshold", 0.0))
+        self.margin = float(model.card.get("refine_margin", 0.15))
         self.rule = load_region_rule()
 
     @property
@@ -38,28 +57,59 @@ class Localizer:
         return next(self.model.module.parameters()).device
 
     @torch.no_grad()
-    def keypoints_batch(self, films: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
-        """For each film's pixels: keypoints (K, 2) in film pixels and confidences (K,)."""
-        boxes = [self.letterbox(p) for p in films]
+    def keypoints(self, images: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """One pass: for each image, keypoints (K, 2) in its pixels and confidences (K,)."""
+        boxes = [self.letterbox(np.ascontiguousarray(p)) for p in images]
         x = torch.from_numpy(np.stack([to_model_input(b.image) for b in boxes])).to(self.device)
         xy, conf = decode_heatmaps(self.model.module(x).float())
         xy = (xy.cpu().numpy() + 0.5) * self.stride - 0.5
         return [(b.to_film(k), c) for b, k, c in zip(boxes, xy, conf.cpu().numpy())]
 
-    def __call__(self, film: Film) -> Localization:
-        return self.localize_many([film])[0]
+    def _named(self, xy: np.ndarray, conf: np.ndarray) -> dict[str, tuple[float, float, float]]:
+        return {n: (float(x), float(y), float(c)) for n, (x, y), c in zip(self.names, xy, conf)}
 
-    def localize_many(self, films: list[Film]) -> list[Localization]:
-        out = []
-        for film, (xy, conf) in zip(films, self.keypoints_batch([f.pixels for f in films])):
-            kps = {n: (float(x), float(y), float(c)) for n, (x, y), c in zip(self.names, xy, conf)}
-            hand_conf = float(np.mean(conf))
-            layout_ok, why = self._layout(kps)
-            is_hand = hand_conf >= self.threshold and layout_ok
-            reason = "" if is_hand else (why or f"no hand found (keypoint confidence {hand_conf:.2f} < {self.threshold:.2f})")
-            out.append(Localization(keypoints=kps, regions=self.rule.regions(kps), hand_confidence=hand_conf,
-                                    hand_side=self._side(kps), is_hand=is_hand, reason=reason))
-        return out
+    def _accept(self, xy: np.ndarray, conf: np.ndarray) -> tuple[bool, str]:
+        mean = float(np.mean(conf))
+        if mean < self.threshold:
+            return False, f"no hand found (keypoint confidence {mean:.2f} < {self.threshold:.2f})"
+        return self._layout(self._named(xy, conf))
+
+    def _refine(self, image: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Second pass on a square crop around the hand found in ``image``; keypoints back in its pixels."""
+        lo, hi = xy.min(0), xy.max(0)
+        side = float((hi - lo).max()) * (1 + 2 * self.margin)
+        cx, cy = (lo + hi) / 2
+        x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
+        n = max(int(round(side)), 16)
+        crop = np.zeros((n, n), np.float32)
+        h, w = image.shape
+        sx0, sy0, sx1, sy1 = max(x0, 0), max(y0, 0), min(x0 + n, w), min(y0 + n, h)
+        if sx1 > sx0 and sy1 > sy0:
+            crop[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = image[sy0:sy1, sx0:sx1]
+        (cxy, cconf), = self.keypoints([crop])
+        return cxy + np.array([x0, y0], np.float32), cconf
+
+    def __call__(self, film: Film) -> Localization:
+        pixels = film.pixels
+        best = None
+        for k in self.ORIENTATIONS:
+            rotated = np.rot90(pixels, k)
+            (xy, conf), = self.keypoints([rotated])
+            ok, why = self._accept(xy, conf)
+            if best is None or ok or float(conf.mean()) > float(best[2].mean()):
+                best = (k, xy, conf, ok, why)
+            if ok:
+                break
+        k, xy, conf, ok, why = best
+        if ok:
+            rotated = np.ascontiguousarray(np.rot90(pixels, k))
+            rxy, rconf = self._refine(rotated, xy)
+            rok, rwhy = self._accept(rxy, rconf)
+            if rok:
+                xy, conf = rxy, rconf
+        kps = self._named(_unrotate(xy, k, pixels.shape), conf)
+        return Localization(keypoints=kps, regions=self.rule.regions(kps), hand_confidence=float(np.mean(conf)),
+                            hand_side=self._side(kps), is_hand=ok, reason="" if ok else why)
 
     @staticmethod
     def _side(kps: dict) -> str:

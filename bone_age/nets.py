@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["HeatmapNet", "StageNet", "encoder"]
+__all__ = ["HeatmapNet", "StageNet", "GlobalRegressor", "encoder"]
 
 
 def encoder(name: str, **kwargs) -> nn.Module:
@@ -36,8 +36,9 @@ class HeatmapNet(nn.Module):
 class StageNet(nn.Module):
     """Shared encoder over bone crops; per stage category a latent maturity and ordered thresholds.
 
-    Cumulative-link (ordinal) output: P(stage > k) = sigmoid(z - t_k) for k = 1..K-1, so each bone's stage
-    distribution is unimodal and ordered. ``forward`` returns stage probabilities padded to the largest K.
+    Cumulative-link (ordinal) output: P(stage > k) = sigmoid(a (z - t_k)) for k = 1..K-1, with increasing
+    thresholds t spread over [-3, 3] and a learnt slope a per category, so each bone's stage distribution is
+    unimodal and ordered. ``forward`` returns stage probabilities padded to the largest K.
     """
 
     def __init__(self, stages_per_category: list[int], backbone: str = "efficientnet_lite0", dropout: float = 0.2):
@@ -46,12 +47,14 @@ class StageNet(nn.Module):
         c = self.encoder.feature_info.channels()[-1]
         self.register_buffer("n_stages", torch.tensor(stages_per_category), persistent=False)
         k = max(stages_per_category)
+        self.max_thresholds = k - 1
         self.dropout = nn.Dropout(dropout)
         self.latent = nn.Linear(c, len(stages_per_category))
         # thresholds: a first value and log-gaps, so they stay increasing
         self.first = nn.Parameter(torch.full((len(stages_per_category),), -3.0))
         self.log_gaps = nn.Parameter(torch.stack([torch.full((k - 2,), float(torch.log(torch.tensor(6.0 / max(n - 2, 1)))))
                                                   for n in stages_per_category]))
+        self.log_slope = nn.Parameter(torch.full((len(stages_per_category),), float(torch.log(torch.tensor(6.0)))))
 
     def thresholds(self) -> torch.Tensor:
         """(C, K-1) increasing thresholds; entries past a category's K-1 are pushed to +inf-like values."""
@@ -63,16 +66,33 @@ class StageNet(nn.Module):
         f = self.encoder(x)[-1].mean(dim=(2, 3))
         return self.latent(self.dropout(f)).gather(1, category[:, None]).squeeze(1)
 
+    def cumulative_logits(self, z: torch.Tensor, category: torch.Tensor) -> torch.Tensor:
+        """(N,) latents -> (N, K_max-1) logits of P(stage > k), k = 1..K_max-1 (very negative past each K-1)."""
+        slope = self.log_slope.exp()[category][:, None]
+        return slope * (z[:, None] - self.thresholds()[category])
+
     def probabilities(self, z: torch.Tensor, category: torch.Tensor) -> torch.Tensor:
-        """(N,) latents -> (N, K) stage probabilities (zeros past each category's K)."""
-        above = torch.sigmoid(z[:, None] - self.thresholds()[category])  # P(stage > k), k = 1..K-1
-        ones = torch.ones_like(z)[:, None]
-        zeros = torch.zeros_like(z)[:, None]
-        cum = torch.cat([ones, above, zeros], 1)
+        """(N,) latents -> (N, K_max) stage probabilities (zeros past each category's K)."""
+        above = torch.sigmoid(self.cumulative_logits(z, category))
+        cum = torch.cat([torch.ones_like(z)[:, None], above, torch.zeros_like(z)[:, None]], 1)
         return (cum[:, :-1] - cum[:, 1:]).clamp_min(0)
 
     def forward(self, x: torch.Tensor, category: torch.Tensor) -> torch.Tensor:
         return self.probabilities(self.latent_of(x, category), category)
+
+
+class GlobalRegressor(nn.Module):
+    """Whole-hand bone age: encoder features and sex -> (mean, log variance) of bone age in months."""
+
+    def __init__(self, backbone: str = "efficientnet_lite0"):
+        super().__init__()
+        self.encoder = encoder(backbone, out_indices=(4,))
+        c = self.encoder.feature_info.channels()[-1]
+        self.head = nn.Sequential(nn.Linear(c + 1, 256), nn.SiLU(inplace=True), nn.Dropout(0.2), nn.Linear(256, 2))
+
+    def forward(self, x: torch.Tensor, male: torch.Tensor) -> torch.Tensor:
+        f = self.encoder(x)[-1].mean(dim=(2, 3))
+        return self.head(torch.cat([f, male.float()[:, None]], 1))
 
 
 def _register() -> None:
@@ -85,6 +105,10 @@ def _register() -> None:
     @register_architecture("StageNet")
     def _stage(card: dict) -> nn.Module:
         return StageNet([card["stages_per_category"][c] for c in card["categories"]], backbone=card["backbone"])
+
+    @register_architecture("GlobalRegressor")
+    def _gp(card: dict) -> nn.Module:
+        return GlobalRegressor(backbone=card["backbone"])
 
 
 _register()

@@ -14,7 +14,7 @@ from torch import nn
 from ._resources import models_dir
 from .errors import ModelFileMismatch
 
-__all__ = ["LoadedModel", "list_models", "load_model", "register_architecture", "model_card"]
+__all__ = ["LoadedModel", "list_models", "load_model", "register_architecture", "model_card", "default_model"]
 
 _logger = logging.getLogger(__name__)
 _ARCHITECTURES: dict[str, Callable[[dict], nn.Module]] = {}
@@ -52,6 +52,16 @@ def list_models(task: str | None = None, root: Path | None = None) -> list[str]:
         if (root / meta.get("weights", "")).is_file() and (task is None or meta.get("task") == task):
             names.append(card.stem)
     return names
+
+
+def default_model(task: str, root: Path | None = None) -> str:
+    """The model of ``task`` whose card says ``"default": true`` (or the only one present)."""
+    names = list_models(task, root)
+    flagged = [n for n in names if model_card(n, root).get("default")]
+    if len(flagged) == 1 or len(names) == 1:
+        return (flagged or names)[0]
+    where = Path(root or models_dir())
+    raise ModelFileMismatch(f"no default {task} model among {names or 'none'}: train one or mark one \"default\": true", where)
 
 
 def model_card(name: str, root: Path | None = None) -> dict[str, Any]:

@@ -110,6 +110,7 @@ class Assessment(JsonMixin):
     chronological_age_years: float | None = None
     bone_age_minus_chronological_years: float | None = None
     gp_bone_age_years: float | None = None
+    hand_side: str = ""
     warnings: tuple[str, ...] = ()
     timings_ms: dict[str, float] = field(default_factory=dict)
     model_versions: dict[str, str] = field(default_factory=dict)

@@ -38,12 +38,19 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
+def check_output(out: Path, overwrite: bool) -> None:
+    """Refuse, before any training, to replace an existing model unless asked to."""
+    existing = [p for p in (Path(out).parent / f"{Path(out).name}.safetensors", Path(out).parent / f"{Path(out).name}.json") if p.exists()]
+    if existing and not overwrite:
+        raise FileExistsError(f"{existing[0]} exists: choose another --out or pass --overwrite")
+
+
 def save_model(model: torch.nn.Module, out: Path, card: dict) -> Path:
-    """Write ``out``.safetensors and ``out``.json (card with sha256); refuses to replace existing files silently."""
-    out = Path(out)
-    weights, card_path = out.with_suffix(".safetensors"), out.with_suffix(".json")
+    """Write ``out``.safetensors and ``out``.json (card with sha256); the weights are written atomically."""
+    out = Path(out)  # names carry a tag after a dot (architecture.tag): append suffixes, never replace
+    weights, card_path = out.parent / f"{out.name}.safetensors", out.parent / f"{out.name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = weights.with_suffix(".safetensors.tmp")
+    tmp = weights.parent / f"{weights.name}.tmp"
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     save_file(state, str(tmp))
     os.replace(tmp, weights)

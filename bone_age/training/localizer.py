@@ -8,13 +8,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from ..heatmaps import decode_heatmaps, soft_argmax
 from ..nets import HeatmapNet
 from ..transforms import to_model_input
 from .augment import apply_affine_points, random_affine, random_photometric
-from .common import EpochLog, pick_device, save_model, seed_everything
+from .common import EpochLog, check_output, pick_device, save_model, seed_everything
 from .landmarks import KEYPOINTS, LandmarkFilm, load_landmark_films
 from .pretrained import load_imagenet_encoder
 from .splits import split_of
@@ -73,8 +72,9 @@ def evaluate(model, films, size, device) -> dict:
 
 
 def train_localizer(data: Path, out: Path, *, epochs: int = 24, size: int = 224, batch: int = 16, lr: float = 2e-3,
-                    device: str = "auto", seed: int = 0, limit: int | None = None) -> Path:
+                    device: str = "auto", seed: int = 0, overwrite: bool = False, limit: int | None = None) -> Path:
     """Train, keep the best validation epoch, save ``out``.safetensors + card. ``limit`` caps films (tests)."""
+    check_output(out, overwrite)
     rng = seed_everything(seed)
     dev = pick_device(device)
     films = load_landmark_films(Path(data))
@@ -119,4 +119,31 @@ def train_localizer(data: Path, out: Path, *, epochs: int = 24, size: int = 224,
         "val_metrics": {"kp_error_pct_mean": best},
         "license": "weights: Apache-2.0 code licence; trained on AGPL-3.0 annotations and research-use films",
     }
-    return save_model(model.cpu(), Path(out), card)
+    weights = save_model(model.cpu(), Path(out), card)
+    calibrate_hand_threshold(Path(data), Path(out).name, Path(out).parent)
+    return weights
+
+
+def calibrate_hand_threshold(data: Path, model_name: str, models_root: Path | None = None) -> float:
+    """Set the card's ``hand_threshold`` from validation hands only: half the 2nd-percentile mean confidence.
+
+    Non-hand films are not used, so the rejection rate measured on them stays an honest test.
+    """
+    from ..io.film import film_from_array
+    from ..localize import Localizer
+    from ..registry import _load_cached, load_model, model_card
+    from .._resources import models_dir
+    from .common import update_card
+
+    films = [f for f in load_landmark_films(Path(data)) if split_of(f.id) == "val"]
+    loc = Localizer(load_model(model_name, "cpu", models_root))
+    conf = [float(loc.keypoints([film_from_array(f.image).pixels])[0][1].mean()) for f in films]
+    threshold = round(0.5 * float(np.percentile(conf, 2)), 4)
+    card_path = Path(models_root or models_dir()) / f"{model_name}.json"
+    update_card(card_path, hand_threshold=threshold,
+                hand_threshold_rule=f"0.5 x 2nd percentile of mean keypoint confidence on {len(films)} validation films "
+                                    f"(median {np.median(conf):.3f})")
+    _load_cached.cache_clear()
+    model_card(model_name, models_root)
+    _logger.info("hand threshold %.4f (val confidence median %.3f, min %.3f)", threshold, np.median(conf), min(conf))
+    return threshold

@@ -17,7 +17,7 @@ from ..registry import load_model
 from ..standard import RusChnStandard, load_standard
 from ..transforms import to_model_input
 from .augment import random_photometric
-from .common import EpochLog, pick_device, save_model, seed_everything
+from .common import EpochLog, check_output, pick_device, save_model, seed_everything
 from .pretrained import load_imagenet_encoder
 from .rsna import load_rsna_hands
 from .splits import split_of
@@ -25,6 +25,17 @@ from .stage_data import StageFilm, load_rus_chn_tree, localize_films, read_crop
 
 _logger = logging.getLogger(__name__)
 SEXES = ("female", "male")
+WEAK_METHOD = (
+    "No radiologist stage labels were used. Each film's bone age (a Greulich-Pyle reading) and sex give a target "
+    "RUS-CHN total through the inverse of the standard's score-to-age table (ages beyond the table are clipped to "
+    "its ends). The network reads the 13 crops of a film and gives, per bone, an ordinal (cumulative-link) stage "
+    "distribution; training makes the sum over bones of the expected points match the target (Huber loss), while "
+    "a prior from the standard keeps each bone's stage meaningful: a common maturity spread over the bones (each "
+    "bone at the stage whose points reach the same share of its maximum as the target total has of 1000), plus "
+    "agreement of paired bones (fingers III and V). Limits: these stages are the model's reading of maturity "
+    "shaped by that prior, not stage labels a radiologist assigned; per-bone stages can be off by one or more even "
+    "when the total is right; the target comes from a different standard (Greulich-Pyle) than the one scored; "
+    "RSNA films are North American children, whereas RUS-CHN was normed on Chinese children.")
 
 
 def _tables(std: RusChnStandard) -> tuple[list[str], torch.Tensor, torch.Tensor]:
@@ -57,6 +68,11 @@ def _prior_dist(stages: np.ndarray, n_stages: list[int], kmax: int, sigma: float
     return q / q.sum(1, keepdims=True)
 
 
+def _above(q: np.ndarray) -> np.ndarray:
+    """Stage distributions (..., K) -> P(stage > k) for k = 1..K-1."""
+    return np.clip(1.0 - np.cumsum(q, -1)[..., :-1], 0.0, 1.0)
+
+
 def _jitter(r, rng: np.random.Generator):
     side = r.crop_side_px * float(np.exp(rng.normal(0, 0.08)))
     c = np.array(r.center_xy) + rng.normal(0, 0.05 * r.crop_side_px, 2)
@@ -87,22 +103,32 @@ def predict_films(model: StageNet, films: list[StageFilm], size: int, device, ba
     return np.concatenate(out)
 
 
-def weak_loss(probs, latent, films_sex, target, prior_q, pts, pair_index, w_prior=0.3, w_pair=0.05):
-    """Sum of expected points vs the target total (Huber, 50-point units) + stage prior CE + paired-bone agreement."""
+def ordinal_bce(cum_logits: torch.Tensor, target_above: torch.Tensor, n_stages: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy on each threshold 'stage > k' (stable where stage probabilities underflow);
+    ``target_above`` (N, K_max-1) holds P(stage > k) targets; thresholds past a category's K-1 are ignored."""
+    valid = torch.arange(cum_logits.shape[1], device=cum_logits.device)[None] < (n_stages[:, None] - 1)
+    bce = F.binary_cross_entropy_with_logits(cum_logits, target_above, reduction="none")
+    return (bce * valid).sum() / valid.sum()
+
+
+def weak_loss(model, z, cat, films_sex, target, prior_above, pts, pair_index, w_prior=0.3, w_pair=0.05):
+    """Sum of expected points vs the target total (Huber, 50-point units) + the standard's stage prior on each
+    threshold + agreement of paired bones (III and V)."""
     n = len(target)
-    p = probs.view(n, 13, -1)
+    p = model.probabilities(z, cat).view(n, 13, -1)
     expected = (p * pts[films_sex]).sum(-1).sum(-1)
     l_sum = F.huber_loss(expected / 50.0, target / 50.0, delta=1.0)
-    l_prior = -(prior_q * (p + 1e-6).log()).sum(-1).mean()
-    z = latent.view(n, 13)
+    l_prior = ordinal_bce(model.cumulative_logits(z, cat), prior_above.view(n * 13, -1), model.n_stages[cat])
+    z = z.view(n, 13)
     l_pair = ((z[:, pair_index[:, 0]] - z[:, pair_index[:, 1]]) ** 2).mean()
     return l_sum + w_prior * l_prior + w_pair * l_pair, float(l_sum)
 
 
 def train_weak(rsna_root: Path, out: Path, *, localizer: str, epochs: int = 12, crop: int = 80, batch: int = 8,
-               lr: float = 1e-3, device: str = "auto", seed: int = 0, cache: Path | None = None,
+               lr: float = 1e-3, device: str = "auto", seed: int = 0, overwrite: bool = False, cache: Path | None = None,
                limit: int | None = None) -> Path:
     """Weakly supervised training from film-level bone age and sex (see the model card for the method)."""
+    check_output(out, overwrite)
     rng = seed_everything(seed)
     dev = pick_device(device)
     std = load_standard()
@@ -118,7 +144,7 @@ def train_weak(rsna_root: Path, out: Path, *, localizer: str, epochs: int = 12, 
     n_stages = [std.n_stages(b) for b in std.bones]
     kmax = max(n_stages)
     targets = {f.id: std.score_for_age(SEXES[f.male], f.age_years) for f in data}
-    priors = {f.id: _prior_dist(prior_stages(std, SEXES[f.male], targets[f.id]), n_stages, kmax) for f in data}
+    priors = {f.id: _above(_prior_dist(prior_stages(std, SEXES[f.male], targets[f.id]), n_stages, kmax)) for f in data}
     pair_index = torch.tensor([[std.bones.index(a), std.bones.index(b)] for a, b in
                                (("MCPThird", "MCPFifth"), ("PIPThird", "PIPFifth"), ("MIPThird", "MIPFifth"), ("DIPThird", "DIPFifth"))])
     model = StageNet([std.stages_per_category[c] for c in cats])
@@ -137,11 +163,10 @@ def train_weak(rsna_root: Path, out: Path, *, localizer: str, epochs: int = 12, 
             x = torch.from_numpy(to_model_input(np.concatenate([film_crops(f, crop, rng) for f in chunk]))).to(dev)
             cat = bone_cat.repeat(len(chunk))
             z = model.latent_of(x, cat)
-            probs = model.probabilities(z, cat)
             sex = torch.tensor([int(f.male) for f in chunk], device=dev)
             target = torch.tensor([targets[f.id] for f in chunk], device=dev, dtype=torch.float32)
             q = torch.from_numpy(np.stack([priors[f.id] for f in chunk])).float().to(dev)
-            loss, l_sum = weak_loss(probs, z, sex, target, q, pts, pair_index.to(dev))
+            loss, l_sum = weak_loss(model, z, cat, sex, target, q, pts, pair_index.to(dev))
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -155,6 +180,10 @@ def train_weak(rsna_root: Path, out: Path, *, localizer: str, epochs: int = 12, 
     model.load_state_dict(best_state)
     card = _card(std, cats, crop, "weak", epochs, seed, len(train), len(val), localizer)
     card["val_metrics"] = {"mae_years_uncalibrated": round(best, 3)}
+    card["data"] = ("rsna_hands: RSNA Pediatric Bone Age 2017 training films at up to 1024 px with Greulich-Pyle bone age and "
+                    "sex (research use with attribution; Halabi et al., Radiology 2019); reserved_ids.txt dropped")
+    card["split"] = "sha256('bone-age-v1:<id>'): test < 0.1 <= val < 0.2 <= train (test never used in training or selection)"
+    card["method"] = WEAK_METHOD
     return save_model(model.cpu(), Path(out), card)
 
 
@@ -165,8 +194,9 @@ def _mae_years(std: RusChnStandard, films: list[StageFilm], probs: np.ndarray) -
 
 
 def train_supervised(root: Path, out: Path, *, epochs: int = 20, crop: int = 80, batch: int = 64, lr: float = 1e-3,
-                     device: str = "auto", seed: int = 0) -> tuple[Path, dict]:
+                     device: str = "auto", seed: int = 0, overwrite: bool = False) -> tuple[Path, dict]:
     """Supervised training on the RUS-CHN crop set; returns the weights and per-category test accuracy."""
+    check_output(out, overwrite)
     rng = seed_everything(seed)
     dev = pick_device(device)
     std = load_standard()
@@ -192,14 +222,14 @@ def train_supervised(root: Path, out: Path, *, epochs: int = 20, crop: int = 80,
             x = torch.from_numpy(to_model_input(np.stack([random_photometric(rng, images[it.path]) for it in chunk]))).to(dev)
             cat = torch.tensor([cats.index(it.category) for it in chunk], device=dev)
             y = torch.tensor([it.stage - 1 for it in chunk], device=dev)
-            p = model(x, cat)
-            loss = -(p.gather(1, y[:, None]).squeeze(1) + 1e-6).log().mean()
+            above = (torch.arange(model.max_thresholds, device=dev)[None] < y[:, None]).float()  # stage-1 > k
+            loss = ordinal_bce(model.cumulative_logits(model.latent_of(x, cat), cat), above, model.n_stages[cat])
             opt.zero_grad()
             loss.backward()
             opt.step()
             sched.step()
             losses.append(float(loss.detach()))
-        log(epoch, nll=float(np.mean(losses)))
+        log(epoch, loss=float(np.mean(losses)))
     metrics = evaluate_supervised(model, test or train, images, cats, dev)
     card = _card(std, cats, crop, "supervised", epochs, seed, len(train), len(test), None)
     card["test_metrics" if test else "train_metrics"] = metrics

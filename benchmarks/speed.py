@@ -1,0 +1,71 @@
+"""Per-film latency breakdown and folder throughput of the whole pipeline on this machine.
+
+    python benchmarks/speed.py [--films 200] [--device cpu]
+
+Single film: median of the engine's own timings (read, localize, crop, stage, score, gp) over --single films.
+Batch: the `bone-age score` machinery over --films RSNA films (decode overlapped with inference), and decode
+alone, to show which one limits throughput. Writes benchmarks/results/speed_<device>.json.
+"""
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from _common import DATA, write_result
+from bone_age.batch import run_batch
+from bone_age.io import read_film
+from bone_age.pipeline import Engine
+from bone_age.report import BATCH_FIELDS, batch_row
+from bone_age.training.rsna import load_rsna_hands
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--films", type=int, default=200)
+    ap.add_argument("--single", type=int, default=30)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args()
+    films = load_rsna_hands(DATA / "rsna_hands")[: args.films]
+    engine = Engine(device=args.device)
+    engine.assess(read_film(films[0].path), sex="F")  # warm-up
+
+    timings = []
+    for f in films[: args.single]:
+        try:
+            timings.append(engine.assess(f.path, sex="M" if f.male else "F").timings_ms)
+        except Exception:  # a rejected film has no breakdown
+            continue
+    keys = ["read", "localize", "crop", "stage", "score", "gp", "total"]
+    single = {k: round(float(np.median([t[k] for t in timings if k in t])), 1) for k in keys if any(k in t for t in timings)}
+
+    t0 = time.perf_counter()
+    for f in films:
+        read_film(f.path)
+    decode_fps = len(films) / (time.perf_counter() - t0)
+
+    sexes = {str(f.path): ("M" if f.male else "F") for f in films}
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        summary = run_batch([f.path for f in films], Path(tmp) / "r.csv",
+                            lambda p, film: batch_row(str(p), engine.assess(film, sex=sexes[str(p)])),
+                            lambda p, e: batch_row(str(p), status="failed", reason=str(e)), BATCH_FIELDS, workers=args.workers)
+        batch_s = time.perf_counter() - t0
+    result = {
+        "device": args.device, "torch_threads": torch.get_num_threads(),
+        "single_film_median_ms": single, "single_films": len(timings),
+        "batch": {"films": len(films), "seconds": round(batch_s, 1), "films_per_s": round(len(films) / batch_s, 2),
+                  "decode_only_films_per_s": round(decode_fps, 2), "summary": summary.line()},
+        "films": "rsna_hands JPEGs (long side up to 1024 px)",
+    }
+    write_result(f"speed_{args.device}", result)
+    print(result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""RUS-CHN path vs the films' Greulich-Pyle bone age, on held-out RSNA films; per-bone stage vs age.
+
+    python benchmarks/stage_accuracy.py [--stages NAME] [--update-card]
+
+Held-out: rsna_hands films whose id hashes to 'test' (never trained or tuned on) and, separately, the reserved
+evaluation films (official RSNA test set among them) from the 299 px RSNA copy (--rsna299; squashed, low resolution). A per-sex linear calibration (label ~ a * RUS age + b) is fitted on the
+training films only. Writes benchmarks/results/stage_accuracy.json and stage_vs_age.png.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+from scipy.stats import pearsonr, spearmanr
+from tqdm import tqdm
+
+from _common import DATA, RESULTS, write_result
+from bone_age._resources import models_dir
+from bone_age.errors import NotAHandFilm
+from bone_age.io import read_film
+from bone_age.pipeline import Engine
+from bone_age.standard import load_standard
+from bone_age.training.gp import load_rsna_299, load_rsna_test
+from bone_age.training.rsna import load_rsna_hands
+from bone_age.training.splits import reserved_ids, split_of
+
+
+def metrics(pred: np.ndarray, true: np.ndarray) -> dict:
+    err = pred - true
+    return {"n": int(len(true)), "mae_months": round(float(np.abs(err).mean() * 12), 2),
+            "rmse_months": round(float(np.sqrt((err**2).mean()) * 12), 2),
+            "bias_months": round(float(err.mean() * 12), 2),
+            "pearson_r": round(float(pearsonr(pred, true)[0]), 4) if len(true) > 2 else None}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--stages", default=None)
+    ap.add_argument("--update-card", action="store_true", help="write the held-out metrics into the stage model's card")
+    ap.add_argument("--rsna299", type=Path, default=Path("/work/data"), help="root of the 299 px RSNA copy (reserved films)")
+    args = ap.parse_args()
+    engine = Engine(stages=args.stages, gp=False, device="cpu")
+    std = load_standard()
+    reserved = reserved_ids()
+    films = [(f, split_of(f.id)) for f in load_rsna_hands(DATA / "rsna_hands") if split_of(f.id) != "val"]
+    if (args.rsna299 / "boneage-training-dataset.csv").is_file():
+        low = [f for f in load_rsna_299(args.rsna299, drop_reserved=False) if f.id in reserved] + load_rsna_test(args.rsna299)
+        films += [(f, "reserved") for f in low]
+    rows = []
+    for f, group in tqdm(films, desc="assessing", mininterval=10):
+        try:
+            a = engine.assess(read_film(f.path), sex="M" if f.male else "F")
+        except NotAHandFilm:
+            rows.append({"id": f.id, "group": group, "rejected": True})
+            continue
+        rows.append({"id": f.id, "group": group, "rejected": False, "male": f.male, "age": f.boneage_months / 12,
+                     "rus": a.bone_age_years, "score": a.total_score, "stages": [s.stage for s in a.stages]})
+    ok = [r for r in rows if not r["rejected"]]
+    calib = {}
+    for male in (False, True):
+        tr = [r for r in ok if r["group"] == "train" and r["male"] == male]
+        a, b = np.polyfit([r["rus"] for r in tr], [r["age"] for r in tr], 1)
+        calib["male" if male else "female"] = {"a": round(float(a), 4), "b_years": round(float(b), 4), "n_train": len(tr)}
+    result = {"model": engine.classifier.model.name, "localizer": engine.localizer.model.name,
+              "rejected_as_not_hand": {g: sum(r["rejected"] for r in rows if r["group"] == g) for g in ("train", "test", "reserved")},
+              "calibration_fitted_on_train": calib}
+    for group in ("test", "reserved"):
+        sel = [r for r in ok if r["group"] == group]
+        if not sel:
+            continue
+        out = {}
+        for sex, cond in (("all", lambda r: True), ("female", lambda r: not r["male"]), ("male", lambda r: r["male"])):
+            s = [r for r in sel if cond(r)]
+            pred = np.array([r["rus"] for r in s])
+            true = np.array([r["age"] for r in s])
+            cal = np.array([calib["male" if r["male"] else "female"]["a"] * r["rus"] + calib["male" if r["male"] else "female"]["b_years"] for r in s])
+            out[sex] = {"uncalibrated": metrics(pred, true), "calibrated": metrics(cal, true)}
+        stages = np.array([r["stages"] for r in sel])
+        ages = np.array([r["age"] for r in sel])
+        out["per_bone_spearman_stage_vs_age"] = {b: round(float(spearmanr(stages[:, i], ages)[0]), 4) for i, b in enumerate(std.bones)}
+        result[group] = out
+    test = [r for r in ok if r["group"] == "test"]
+    _plot(std, np.array([r["stages"] for r in test]), np.array([r["age"] for r in test]), np.array([r["male"] for r in test]))
+    write_result("stage_accuracy", result)
+    print(json.dumps({k: v for k, v in result.items() if k in ("test", "reserved")}, indent=1)[:3000])
+    if args.update_card:
+        path = models_dir() / f"{engine.classifier.model.name}.json"
+        card = json.loads(path.read_text())
+        card["test_metrics"] = {k: result[k] for k in ("test", "reserved") if k in result}
+        card["test_metrics"]["calibration_fitted_on_train"] = calib
+        card["test_metrics"]["command"] = "python benchmarks/stage_accuracy.py --update-card"
+        path.write_text(json.dumps(card, indent=1))
+
+
+def _plot(std, stages: np.ndarray, ages: np.ndarray, male: np.ndarray) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(3, 5, figsize=(16, 9), sharex=True)
+    rng = np.random.default_rng(0)
+    for i, (bone, ax) in enumerate(zip(std.bones, axes.flat)):
+        jitter = rng.uniform(-0.15, 0.15, len(ages))
+        ax.scatter(ages[~male], stages[~male, i] + jitter[~male], s=6, alpha=0.6, label="female", c="tab:red")
+        ax.scatter(ages[male], stages[male, i] + jitter[male], s=6, alpha=0.6, label="male", c="tab:blue")
+        ax.set_title(bone, fontsize=9)
+        ax.set_ylim(0.5, std.n_stages(bone) + 0.5)
+    for ax in axes.flat[len(std.bones):]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=7)
+    fig.supxlabel("film's bone age label (years, Greulich-Pyle)")
+    fig.supylabel("predicted RUS-CHN stage")
+    fig.suptitle(f"Predicted stage vs age on {len(ages)} held-out RSNA films")
+    fig.tight_layout()
+    fig.savefig(RESULTS / "stage_vs_age.png", dpi=80)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,32 @@
+"""Second opinion: a whole-hand Greulich-Pyle bone-age regressor (the film squashed to a square, as trained)."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import torch
+
+from .registry import LoadedModel
+from .transforms import to_model_input
+
+__all__ = ["GPRegressor", "squash"]
+
+
+def squash(pixels: np.ndarray, size: int) -> np.ndarray:
+    """The resize rule of the GP model: the whole film to ``size`` x ``size`` WITHOUT keeping the aspect ratio,
+    exactly as the 299 x 299 training copies were made."""
+    interp = cv2.INTER_AREA if max(pixels.shape) > size else cv2.INTER_LINEAR
+    return cv2.resize(np.ascontiguousarray(pixels, dtype=np.float32), (size, size), interpolation=interp)
+
+
+class GPRegressor:
+    def __init__(self, model: LoadedModel):
+        self.model = model
+        self.size = int(model.card["input_size"])
+
+    @torch.no_grad()
+    def predict_months(self, pixels: list[np.ndarray], male: list[bool]) -> tuple[np.ndarray, np.ndarray]:
+        """Bone age mean and standard deviation in months for each film."""
+        dev = next(self.model.module.parameters()).device
+        x = torch.from_numpy(np.stack([to_model_input(squash(p, self.size)) for p in pixels])).to(dev)
+        out = self.model.module(x, torch.tensor(male, device=dev)).float().cpu().numpy()
+        return out[:, 0], np.exp(0.5 * out[:, 1])

@@ -1,0 +1,149 @@
+"""Wires reader -> localizer -> stage classifier -> RUS-CHN scoring; holds no logic of its own beyond the wiring."""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Mapping
+
+import numpy as np
+import torch
+
+from .errors import MissingSex, NotAHandFilm
+from .gp import GPRegressor
+from .io import Film, read_film
+from .io.film import film_from_array
+from .localize import Localizer
+from .registry import default_model, list_models, load_model
+from .results import Assessment, BoneStage
+from .stage import StageClassifier
+from .standard import load_standard, parse_sex
+
+__all__ = ["Engine", "assess", "override_stages"]
+
+_logger = logging.getLogger(__name__)
+LOW_CONFIDENCE = 0.5
+DISAGREEMENT_YEARS = 1.0
+
+
+def _device(device: str) -> str:
+    return ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
+
+
+class Engine:
+    """Loads the models once and assesses many films. ``device``: 'auto' (GPU when present), 'cpu' or 'cuda'.
+
+    ``gp``: the Greulich-Pyle second-opinion model (default: the shipped one if present; ``False`` for none).
+    """
+
+    def __init__(self, localizer: str | None = None, stages: str | None = None, gp: str | bool | None = None,
+                 device: str = "auto"):
+        self.device = _device(device)
+        self.localizer = Localizer(load_model(localizer or default_model("localizer"), self.device))
+        self.classifier = StageClassifier(load_model(stages or default_model("stages"), self.device))
+        self.gp = None
+        if gp is not False and (gp or list_models("gp")):
+            self.gp = GPRegressor(load_model(gp if isinstance(gp, str) else default_model("gp"), self.device))
+        self.standard = load_standard()
+
+    @property
+    def model_versions(self) -> dict[str, str]:
+        models = [self.localizer.model, self.classifier.model] + ([self.gp.model] if self.gp else [])
+        return {m.name: m.sha256 for m in models}
+
+    def assess(self, source: str | Path | np.ndarray | Film, sex: str | None = None,
+               chronological_age: float | None = None) -> Assessment:
+        """Assess one film. Sex and age come from DICOM tags when present; explicit arguments win.
+
+        Raises ``MissingSex`` when no sex is known, ``NotAHandFilm`` when no hand is found, ``UnreadableFilm``.
+        """
+        t = {}
+        t0 = time.perf_counter()
+        film = source if isinstance(source, Film) else film_from_array(source) if isinstance(source, np.ndarray) else read_film(source)
+        t["read"] = time.perf_counter() - t0
+        sex = parse_sex(sex) if sex is not None else film.meta.patient_sex
+        if sex is None:
+            raise MissingSex("sex is required for RUS-CHN points: pass it (F/M), the file carries none", film.meta.source)
+        age = chronological_age if chronological_age is not None else film.meta.patient_age_years
+        t1 = time.perf_counter()
+        loc = self.localizer(film)
+        t["localize"] = time.perf_counter() - t1
+        if not loc.is_hand:
+            raise NotAHandFilm(loc.reason, film.meta.source)
+        t2 = time.perf_counter()
+        crops = self.classifier.crops(film.pixels, loc.regions, loc.hand_side)
+        t["crop"] = time.perf_counter() - t2
+        t3 = time.perf_counter()
+        probs = self.classifier.probabilities(crops, [r.category for r in loc.regions])
+        t["stage"] = time.perf_counter() - t3
+        t4 = time.perf_counter()
+        stages = []
+        for region, p in zip(loc.regions, probs):
+            n = self.standard.n_stages(region.bone)
+            p = p[:n] / p[:n].sum()
+            k = int(np.argmax(p)) + 1
+            stages.append(BoneStage(bone=region.bone, category=region.category, stage=k,
+                                    probabilities=tuple(round(float(v), 5) for v in p), confidence=float(p[k - 1]),
+                                    points=self.standard.points_for(sex, region.bone, k)))
+        warnings = [f"{s.bone}: low stage confidence ({s.confidence:.2f})" for s in stages if s.confidence < LOW_CONFIDENCE]
+        warnings += [f"{r.bone}: region found with low confidence ({r.confidence:.2f})" for r in loc.regions if r.confidence < LOW_CONFIDENCE]
+        result = _scored(Assessment(source=film.meta.source, sex=sex, regions=loc.regions, stages=tuple(stages),
+                                    total_score=0, bone_age_years=0.0, range_flag="", chronological_age_years=age,
+                                    warnings=tuple(warnings), model_versions=self.model_versions, film=film.meta,
+                                    hand_side=loc.hand_side))
+        t["score"] = time.perf_counter() - t4
+        if self.gp is not None:
+            t5 = time.perf_counter()
+            months, _ = self.gp.predict_months([film.pixels], [sex == "male"])
+            result = _with_gp(result, round(float(months[0]) / 12.0, 2))
+            t["gp"] = time.perf_counter() - t5
+        t["total"] = time.perf_counter() - t0
+        return replace(result, timings_ms={k: round(v * 1000, 2) for k, v in t.items()})
+
+
+def _scored(a: Assessment) -> Assessment:
+    """Recompute points, total, bone age, range flag and the difference to chronological age from the stages."""
+    std = load_standard()
+    score = std.score(a.sex, {s.bone: s.stage for s in a.stages}, {s.bone for s in a.stages if s.overridden})
+    stages = tuple(replace(s, points=b.points) for s, b in zip(a.stages, score.bones))
+    diff = None if a.chronological_age_years is None else round(score.bone_age_years - a.chronological_age_years, 2)
+    return replace(a, stages=stages, total_score=score.total_score, bone_age_years=score.bone_age_years,
+                   range_flag=score.range_flag, bone_age_minus_chronological_years=diff)
+
+
+def _with_gp(a: Assessment, gp_years: float) -> Assessment:
+    """Attach the Greulich-Pyle estimate and flag a disagreement of more than a year with RUS-CHN."""
+    warnings = [w for w in a.warnings if not w.startswith("RUS-CHN and Greulich-Pyle")]
+    if a.range_flag == "within" and abs(gp_years - a.bone_age_years) > DISAGREEMENT_YEARS:
+        warnings.append(f"RUS-CHN and Greulich-Pyle estimates differ by {abs(gp_years - a.bone_age_years):.1f} y "
+                        f"(> {DISAGREEMENT_YEARS:.0f} y): review the stages")
+    return replace(a, gp_bone_age_years=gp_years, warnings=tuple(warnings))
+
+
+def override_stages(assessment: Assessment, stages: Mapping[str, int]) -> Assessment:
+    """A new, recomputed assessment with the given bones' stages set by hand (marked as overridden)."""
+    std = load_standard()
+    unknown = set(stages) - {s.bone for s in assessment.stages}
+    if unknown:
+        raise ValueError(f"unknown bone(s) {', '.join(sorted(unknown))}")
+    new = []
+    for s in assessment.stages:
+        if s.bone in stages:
+            std.points_for(assessment.sex, s.bone, stages[s.bone])  # validates the range, naming the bone
+            s = replace(s, stage=int(stages[s.bone]), overridden=True)
+        new.append(s)
+    result = _scored(replace(assessment, stages=tuple(new)))
+    return result if result.gp_bone_age_years is None else _with_gp(result, result.gp_bone_age_years)
+
+
+_ENGINES: dict[str, Engine] = {}
+
+
+def assess(source: str | Path | np.ndarray | Film, sex: str | None = None, chronological_age: float | None = None,
+           device: str = "auto") -> Assessment:
+    """One call: assess a film with the default models (loaded once per process and device)."""
+    dev = _device(device)
+    if dev not in _ENGINES:
+        _ENGINES[dev] = Engine(device=dev)
+    return _ENGINES[dev].assess(source, sex=sex, chronological_age=chronological_age)

@@ -1,0 +1,131 @@
+"""Outputs for people: the annotated film (PNG), the one-page PDF report, and batch rows (CSV/JSONL)."""
+from __future__ import annotations
+
+import io
+import logging
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .io.film import Film
+from .results import Assessment
+
+__all__ = ["annotate", "write_png", "write_pdf", "batch_row", "BATCH_FIELDS", "NOTICE"]
+
+_logger = logging.getLogger(__name__)
+NOTICE = ("Research use only. Not a medical device. Stages are estimated by a model trained without radiologist "
+          "stage labels (see the model cards); a qualified reader must confirm every stage.")
+BATCH_FIELDS = ["path", "status", "reason", "sex", "chronological_age_years", "bone_age_years", "range_flag",
+                "total_score", "bone_age_minus_chronological_years", "gp_bone_age_years", "hand_side", "warnings",
+                "stages", "time_ms"]
+
+
+def annotate(pixels: np.ndarray, a: Assessment, max_side: int = 1400) -> np.ndarray:
+    """BGR uint8 image of the film with each region's box, bone name and stage (low confidence in orange)."""
+    s = min(1.0, max_side / max(pixels.shape))
+    img = cv2.resize((np.clip(pixels, 0, 1) * 255).astype(np.uint8), None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
+    img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+    lw = max(1, round(max(img.shape) / 500))
+    fs = max(0.35, max(img.shape) / 2200)
+    for r, st in zip(a.regions, a.stages):
+        color = (0, 200, 0) if st.confidence >= 0.5 else (0, 140, 255)
+        if st.overridden:
+            color = (255, 160, 0)
+        x1, y1, x2, y2 = (int(v * s) for v in r.box_xyxy)
+        cv2.rectangle(img, (x1, y1), (x2, y2), color, lw)
+        label = f"{r.bone} {st.stage}"
+        cv2.putText(img, label, (x1, max(12, y1 - 3)), cv2.FONT_HERSHEY_SIMPLEX, fs, (0, 0, 0), lw + 2, cv2.LINE_AA)
+        cv2.putText(img, label, (x1, max(12, y1 - 3)), cv2.FONT_HERSHEY_SIMPLEX, fs, color, lw, cv2.LINE_AA)
+    return img
+
+
+def write_png(path: Path, film: Film, a: Assessment) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ok, buf = cv2.imencode(".png", annotate(film.pixels, a))
+    if not ok:
+        raise OSError(f"cannot encode PNG for {path}")
+    _atomic_write(path, buf.tobytes())
+    return path
+
+
+def _fmt_age(years: float | None) -> str:
+    if years is None:
+        return "-"
+    y, m = int(abs(years)), round((abs(years) % 1) * 12)
+    if m == 12:
+        y, m = y + 1, 0
+    return f"{'-' if years < 0 else ''}{years:.1f} y ({y} y {m} m)"
+
+
+def write_pdf(path: Path, film: Film, a: Assessment) -> Path:
+    """One page: annotated film, per-bone table, totals, patient/study fields, model versions, notice."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    styles = getSampleStyleSheet()
+    small = styles["BodyText"].clone("small", fontSize=7, leading=8.5)
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=12 * mm, rightMargin=12 * mm, topMargin=10 * mm, bottomMargin=10 * mm,
+                            title="RUS-CHN bone age report")
+    ok, png = cv2.imencode(".png", annotate(film.pixels, a, max_side=1000))
+    h, w = film.pixels.shape
+    img_h = 150 * mm
+    img = Image(io.BytesIO(png.tobytes()), width=img_h * w / h, height=img_h)
+    m = a.film
+    patient = [["Source", Path(a.source).name], ["Patient", (m.patient_name or "-") if m else "-"],
+               ["Patient ID", (m.patient_id or "-") if m else "-"], ["Birth date", (m.patient_birth_date or "-") if m else "-"],
+               ["Study date", (m.study_date or "-") if m else "-"], ["Sex", a.sex], ["Hand", a.hand_side or "-"],
+               ["Chronological age", _fmt_age(a.chronological_age_years)]]
+    rows = [["Bone", "Stage", "Points", "Conf."]] + [
+        [s.bone + (" *" if s.overridden else ""), str(s.stage), str(s.points), f"{s.confidence:.2f}"] for s in a.stages]
+    table = Table(rows, colWidths=[22 * mm, 11 * mm, 12 * mm, 11 * mm])
+    table.setStyle(TableStyle([("FONTSIZE", (0, 0), (-1, -1), 8), ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
+                               ("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("ALIGN", (1, 0), (-1, -1), "RIGHT")]))
+    side = Table([[Table(patient, style=[("FONTSIZE", (0, 0), (-1, -1), 8)])], [Spacer(1, 3 * mm)], [table]])
+    layout = Table([[img, side]], colWidths=[img_h * w / h + 4 * mm, None])
+    layout.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    flag = {"below": " (below the range the method can tell)", "above": " (above the range: mature)"}.get(a.range_flag, "")
+    prefix = {"below": "&le; ", "above": "&ge; "}.get(a.range_flag, "")
+    summary = [f"<b>RUS-CHN total score:</b> {a.total_score}",
+               f"<b>Bone age (RUS-CHN):</b> {prefix}{_fmt_age(a.bone_age_years)}{flag}"]
+    if a.bone_age_minus_chronological_years is not None:
+        summary.append(f"<b>Bone age minus chronological age:</b> {a.bone_age_minus_chronological_years:+.1f} y")
+    if a.gp_bone_age_years is not None:
+        summary.append(f"<b>Greulich-Pyle estimate (second opinion):</b> {_fmt_age(a.gp_bone_age_years)}")
+    story = [Paragraph("RUS-CHN bone age report", styles["Title"]), layout, Spacer(1, 3 * mm)]
+    story += [Paragraph(t, styles["BodyText"]) for t in summary]
+    if any(s.overridden for s in a.stages):
+        story.append(Paragraph("* stage set by the reader", small))
+    if a.warnings:
+        story.append(Paragraph("<b>Warnings:</b> " + "; ".join(a.warnings), small))
+    story.append(Paragraph("Models: " + ", ".join(f"{k} (sha256 {v[:12]})" for k, v in a.model_versions.items()), small))
+    story.append(Paragraph(NOTICE, small))
+    doc.build(story)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write(path, buf.getvalue())
+    return path
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.parent / f".{path.name}.tmp"
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+def batch_row(path: str, a: Assessment | None = None, status: str = "scored", reason: str = "") -> dict:
+    """One output row: a scored film, or a film that failed with its reason."""
+    row = {k: "" for k in BATCH_FIELDS}
+    row.update(path=path, status=status, reason=reason)
+    if a is not None:
+        row.update(sex=a.sex, chronological_age_years=a.chronological_age_years, bone_age_years=a.bone_age_years,
+                   range_flag=a.range_flag, total_score=a.total_score,
+                   bone_age_minus_chronological_years=a.bone_age_minus_chronological_years,
+                   gp_bone_age_years=a.gp_bone_age_years, hand_side=a.hand_side, warnings="; ".join(a.warnings),
+                   stages=" ".join(f"{s.bone}={s.stage}" for s in a.stages), time_ms=a.timings_ms.get("total"))
+    return {k: ("" if v is None else v) for k, v in row.items()}

@@ -1,0 +1,132 @@
+"""Train the Greulich-Pyle regressor on the RSNA 2017 training films (299 px copy), reserved ids dropped."""
+from __future__ import annotations
+
+import csv
+import logging
+import math
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..gp import squash
+from ..nets import GlobalRegressor
+from ..transforms import to_model_input
+from .augment import random_photometric
+from .common import EpochLog, check_output, pick_device, save_model, seed_everything
+from .pretrained import load_imagenet_encoder
+from .rsna import AgedFilm
+from .splits import reserved_ids, split_of
+
+_logger = logging.getLogger(__name__)
+MEAN_MONTHS, SD_MONTHS = 127.0, 41.0  # target standardisation (RSNA training set)
+
+
+def load_rsna_299(root: Path, drop_reserved: bool = True) -> list[AgedFilm]:
+    """``boneage-training-dataset.csv`` (id, boneage, male) and the images under ``data/299x299.../*_signs``."""
+    root = Path(root)
+    images = {p.stem: p for p in root.glob("data/299x299boneage-training-dataset/*_signs/*.png")}
+    drop = reserved_ids() if drop_reserved else frozenset()
+    with open(root / "boneage-training-dataset.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    films = [AgedFilm(r["id"], images[r["id"]], float(r["boneage"]), r["male"].strip().lower() == "true")
+             for r in rows if r["id"] in images and r["id"] not in drop]
+    _logger.info("RSNA 299 px: %d films (%d reserved dropped)", len(films), sum(r["id"] in drop for r in rows))
+    return films
+
+
+def load_rsna_test(root: Path) -> list[AgedFilm]:
+    """The official RSNA 2017 test set (200 films) with its ground truth: for the benchmark only."""
+    root = Path(root)
+    with open(root / "test_csv.csv", newline="", encoding="utf-8-sig") as f:
+        rows = list(csv.DictReader(f))
+    img = root / "data/299x299boneage-training-dataset/test_signs"
+    return [AgedFilm(r["Case ID"], img / f"{r['Case ID']}.png", float(r["Ground truth bone age (months)"]), r["Sex"] == "M")
+            for r in rows]
+
+
+def _augment(img: np.ndarray, rng: np.random.Generator, size: int) -> np.ndarray:
+    """Flip, rotation, scale, shift on the squashed film, then photometric changes."""
+    a = np.deg2rad(rng.uniform(-20, 20))
+    s = rng.uniform(0.85, 1.15)
+    m = np.array([[s * np.cos(a), -s * np.sin(a)], [s * np.sin(a), s * np.cos(a)]])
+    if rng.random() < 0.5:
+        m = m @ np.diag([-1.0, 1.0])
+    c = np.array([size / 2, size / 2])
+    t = c + rng.uniform(-0.06, 0.06, 2) * size - m @ c
+    out = cv2.warpAffine(img, np.hstack([m, t[:, None]]).astype(np.float32), (size, size), borderValue=0)
+    return random_photometric(rng, out)
+
+
+def _load(films: list[AgedFilm], size: int) -> np.ndarray:
+    return np.stack([squash(cv2.imread(str(f.path), cv2.IMREAD_GRAYSCALE).astype(np.float32) / 255.0, size)
+                     for f in films]).astype(np.float16)
+
+
+@torch.no_grad()
+def predict(model, images: np.ndarray, male: np.ndarray, device, batch: int = 64) -> np.ndarray:
+    model.eval()
+    out = []
+    for i in range(0, len(images), batch):
+        x = torch.from_numpy(to_model_input(images[i:i + batch].astype(np.float32))).to(device)
+        out.append(model(x, torch.from_numpy(male[i:i + batch]).to(device)).float().cpu().numpy())
+    o = np.concatenate(out)
+    return o[:, 0] * SD_MONTHS + MEAN_MONTHS
+
+
+def train_gp(rsna299: Path, out: Path, *, epochs: int = 4, size: int = 224, batch: int = 32, lr: float = 2e-3,
+             device: str = "auto", seed: int = 0, overwrite: bool = False, limit: int | None = None) -> Path:
+    check_output(out, overwrite)
+    rng = seed_everything(seed)
+    dev = pick_device(device)
+    films = load_rsna_299(Path(rsna299))
+    if limit:
+        films = films[:limit]
+    train = [f for f in films if split_of(f.id) != "test"]
+    val = [f for f in films if split_of(f.id) == "test"][:600] or train[:8]
+    _logger.info("gp: %d train, %d validation films on %s", len(train), len(val), dev)
+    x_train, x_val = _load(train, size), _load(val, size)
+    y = torch.tensor([(f.boneage_months - MEAN_MONTHS) / SD_MONTHS for f in train])
+    male_train = np.array([f.male for f in train])
+    male_val = np.array([f.male for f in val])
+    model = GlobalRegressor()
+    load_imagenet_encoder(model.encoder)
+    model.to(dev)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * math.ceil(len(train) / batch), pct_start=0.1)
+    log, best, best_state = EpochLog(epochs), float("inf"), None
+    for epoch in range(epochs):
+        model.train()
+        order = rng.permutation(len(train))
+        for i in range(0, len(order), batch):
+            idx = order[i:i + batch]
+            x = torch.from_numpy(to_model_input(np.stack([_augment(x_train[j].astype(np.float32), rng, size) for j in idx]))).to(dev)
+            o = model(x, torch.from_numpy(male_train[idx]).to(dev))
+            mu, logvar = o[:, 0], o[:, 1].clamp(-8, 4)
+            t = y[idx].to(dev)
+            loss = F.gaussian_nll_loss(mu, t, logvar.exp()) + 0.5 * F.l1_loss(mu, t)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+        pred = predict(model, x_val, male_val, dev)
+        mae = float(np.mean(np.abs(pred - np.array([f.boneage_months for f in val]))))
+        log(epoch, val_mae_months=mae)
+        if mae < best:
+            best, best_state = mae, {k: v.detach().clone() for k, v in model.state_dict().items()}
+    model.load_state_dict(best_state)
+    card = {
+        "task": "gp", "architecture": "GlobalRegressor", "backbone": "efficientnet_lite0", "input_size": size,
+        "resize_rule": "whole film resized to input_size x input_size without keeping the aspect ratio (as the 299 px training copies)",
+        "normalization": "gray in [0,1]: (x-0.5)/0.25, replicated to 3 channels",
+        "target": f"bone age months standardised: (months - {MEAN_MONTHS}) / {SD_MONTHS}; outputs mean and log-variance",
+        "data": "RSNA Pediatric Bone Age 2017 training films, 299x299 copy from GitHub samirsafwan/Predicting-Bone-Age-with-Deep-CNNs "
+                "(research use with attribution; Halabi et al., Radiology 2019). Greulich-Pyle readings.",
+        "split": "reserved_ids.txt (official test ids 4360-4559 among them) dropped; validation = films whose id hashes to "
+                 "'test' (sha256('bone-age-v1:<id>') < 0.1), first 600 of them; the rest trains",
+        "n_train": len(train), "n_val": len(val), "epochs": epochs, "seed": seed,
+        "val_metrics": {"mae_months": round(best, 2)},
+    }
+    return save_model(model.cpu(), Path(out), card)

@@ -1,0 +1,72 @@
+"""The batch folder command: rows for good and bad films, resume, no overwrite, inputs untouched."""
+import csv
+import hashlib
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from bone_age.cli import main
+from bone_age.registry import list_models
+
+REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.skipif(not (list_models("localizer") and list_models("stages")), reason="no shipped models")
+
+
+def _digest(folder: Path) -> dict:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
+
+
+def test_score_folder_resume_and_errors(tmp_path, capsys):
+    films = tmp_path / "films"
+    films.mkdir()
+    shutil.copy(REPO / "assets/samples/IMG0000035.jpg", films / "hand.jpg")
+    (films / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 50)
+    Image.fromarray((np.random.default_rng(1).random((400, 300)) * 255).astype(np.uint8)).save(films / "noise.png")
+    before = _digest(films)
+    out = tmp_path / "out" / "results.csv"
+    assert main(["score", str(films), "--out", str(out), "--sex", "M", "--device", "cpu", "--reports", str(tmp_path / "rep")]) == 0
+    rows = {Path(r["path"]).name: r for r in csv.DictReader(open(out))}
+    assert rows["hand.jpg"]["status"] == "scored" and float(rows["hand.jpg"]["bone_age_years"]) > 0
+    assert rows["broken.png"]["status"] == "failed" and "UnreadableFilm" in rows["broken.png"]["reason"]
+    assert rows["noise.png"]["status"] == "rejected" and "NotAHandFilm" in rows["noise.png"]["reason"]
+    assert (tmp_path / "rep" / "hand.pdf").is_file() and (tmp_path / "rep" / "hand.png").is_file()
+    assert "scored 1, rejected 1, failed 1" in capsys.readouterr().out
+    assert _digest(films) == before
+
+    assert main(["score", str(films), "--out", str(out), "--sex", "M", "--device", "cpu"]) == 0
+    assert "already done 3" in capsys.readouterr().out
+    assert len(list(csv.DictReader(open(out)))) == 3
+
+
+def test_score_uses_sex_csv_and_jsonl(tmp_path, capsys):
+    films = tmp_path / "films"
+    films.mkdir()
+    shutil.copy(REPO / "assets/samples/IMG0000035.jpg", films / "1234.jpg")
+    (tmp_path / "sex.csv").write_text("id,male\n1234,False\n")
+    out = tmp_path / "r.jsonl"
+    assert main(["score", str(films), "--out", str(out), "--sex-csv", str(tmp_path / "sex.csv"), "--device", "cpu"]) == 0
+    import json
+
+    row = json.loads(out.read_text().splitlines()[0])
+    assert row["sex"] == "female" and row["status"] == "scored"
+
+
+def test_score_without_sex_gives_a_row_not_a_crash(tmp_path, capsys):
+    films = tmp_path / "films"
+    films.mkdir()
+    shutil.copy(REPO / "assets/samples/IMG0000035.jpg", films / "a.jpg")
+    out = tmp_path / "r.csv"
+    assert main(["score", str(films), "--out", str(out), "--device", "cpu"]) == 0
+    row = next(csv.DictReader(open(out)))
+    assert row["status"] == "failed" and "MissingSex" in row["reason"]
+
+
+def test_assess_command_prints_table(capsys, tmp_path):
+    assert main(["assess", str(REPO / "assets/samples/IMG0000035.jpg"), "--sex", "F", "--device", "cpu",
+                 "--set-stage", "Radius=14", "--report", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "Radius" in out and "set by hand" in out and "bone age (RUS-CHN)" in out
+    assert (tmp_path / "IMG0000035.pdf").is_file()

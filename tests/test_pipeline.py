@@ -1,0 +1,106 @@
+"""End to end with the shipped models on the shipped samples (skips when no models are present)."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bone_age import MissingSex, NotAHandFilm, UnreadableFilm
+from bone_age.registry import list_models
+from bone_age.results import Assessment
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "assets" / "samples" / "IMG0000035.jpg"
+pytestmark = pytest.mark.skipif(not (list_models("localizer") and list_models("stages")), reason="no shipped localizer/stage models")
+
+
+@pytest.fixture(scope="module")
+def engine():
+    from bone_age.pipeline import Engine
+
+    return Engine(device="cpu")
+
+
+@pytest.fixture(scope="module")
+def result(engine) -> Assessment:
+    return engine.assess(SAMPLE, sex="M", chronological_age=16.0)
+
+
+def test_assessment_is_complete(result):
+    from bone_age.standard import load_standard
+
+    std = load_standard()
+    assert [s.bone for s in result.stages] == list(std.bones) == [r.bone for r in result.regions]
+    for s in result.stages:
+        assert 1 <= s.stage <= std.n_stages(s.bone)
+        assert len(s.probabilities) == std.n_stages(s.bone) and abs(sum(s.probabilities) - 1) < 1e-3
+        assert s.points == std.points_for("male", s.bone, s.stage)
+    assert result.total_score == sum(s.points for s in result.stages)
+    assert result.bone_age_minus_chronological_years == pytest.approx(result.bone_age_years - 16.0, abs=0.01)
+    assert set(result.timings_ms) >= {"read", "localize", "crop", "stage", "score", "total"}
+    assert all(len(v) == 64 for v in result.model_versions.values())
+
+
+def test_regions_are_on_the_film(result):
+    h, w = result.film.height_px, result.film.width_px
+    for r in result.regions:
+        assert 0 <= r.center_xy[0] <= w and 0 <= r.center_xy[1] <= h
+
+
+def test_sample_is_a_late_adolescent(result):
+    # FracAtlas IMG0000035: the distal radius growth plate is closing; expect a bone age in the late teens
+    assert result.bone_age_years >= 13.0
+
+
+def test_json_round_trip(result):
+    back = Assessment.from_json(result.to_json())
+    assert back == result
+
+
+def test_override_is_pure_and_recomputes(result):
+    from bone_age.pipeline import override_stages
+
+    new = override_stages(result, {"Radius": 1, "Ulna": 1})
+    assert result.stages[0].stage != 1 or result.stages[0].overridden is False
+    assert new.stages[0].stage == 1 and new.stages[0].overridden and not result.stages[0].overridden
+    assert new.total_score == sum(s.points for s in new.stages) < result.total_score or result.stages[0].stage == 1
+    with pytest.raises(ValueError, match="Radius"):
+        override_stages(result, {"Radius": 99})
+
+
+def test_missing_sex_is_an_error(engine):
+    with pytest.raises(MissingSex):
+        engine.assess(SAMPLE)
+
+
+def test_dicom_sex_and_age_are_used(engine, tmp_path):
+    from PIL import Image
+    from dicom_factory import make_dicom
+
+    img = np.array(Image.open(SAMPLE).convert("L").resize((576, 720)))
+    path = make_dicom(tmp_path / "hand.dcm", img, bits_stored=8, PatientSex="F", PatientAge="015Y")
+    a = engine.assess(path)
+    assert a.sex == "female" and a.chronological_age_years == 15
+    assert engine.assess(path, sex="M").sex == "male"  # an explicit argument wins
+
+
+@pytest.mark.parametrize("make", [
+    lambda: np.random.default_rng(0).random((600, 500)).astype(np.float32),
+    lambda: np.zeros((600, 500), np.float32),
+])
+def test_non_hands_are_rejected(engine, make):
+    with pytest.raises(NotAHandFilm):
+        engine.assess(make(), sex="F")
+
+
+def test_unreadable_file(engine, tmp_path):
+    bad = tmp_path / "x.jpg"
+    bad.write_bytes(b"\xff\xd8\xff" + b"\x00" * 100)
+    with pytest.raises(UnreadableFilm):
+        engine.assess(bad, sex="F")
+
+
+def test_one_call_api():
+    import bone_age
+
+    a = bone_age.assess(SAMPLE, sex="F", device="cpu")
+    assert a.sex == "female" and a.total_score > 0

@@ -1,0 +1,43 @@
+
+import numpy as np
+
+from bone_age.io.film import film_from_array
+from bone_age.report import annotate, batch_row, write_pdf, write_png
+from bone_age.results import Assessment, BoneStage, Region
+from bone_age.standard import load_standard
+
+
+def fake_assessment() -> Assessment:
+    std = load_standard()
+    regions, stages = [], []
+    for i, bone in enumerate(std.bones):
+        x, y = 40 + 30 * (i % 5), 40 + 60 * (i // 5)
+        regions.append(Region(bone, std.category_of(bone), (x, y, x + 25, y + 40), (x + 12.5, y + 20.0), 0.9))
+        n = std.n_stages(bone)
+        stages.append(BoneStage(bone, std.category_of(bone), 3, tuple([1.0 / n] * n), 0.3 if i == 0 else 0.8, std.points_for("F", bone, 3)))
+    total = sum(s.points for s in stages)
+    age, flag = std.age_for_score("F", total)
+    return Assessment(source="synthetic.png", sex="female", regions=tuple(regions), stages=tuple(stages), total_score=total,
+                      bone_age_years=age, range_flag=flag, chronological_age_years=3.0,
+                      bone_age_minus_chronological_years=round(age - 3.0, 2), warnings=("Radius: low stage confidence (0.30)",),
+                      model_versions={"stage.v1": "a" * 64})
+
+
+def test_png_and_pdf_are_written(tmp_path):
+    film = film_from_array(np.random.default_rng(0).random((240, 200)).astype(np.float32), "synthetic.png")
+    a = fake_assessment()
+    png = write_png(tmp_path / "r.png", film, a)
+    pdf = write_pdf(tmp_path / "r.pdf", film, a)
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    data = pdf.read_bytes()
+    assert data[:5] == b"%PDF-" and len(data) > 5000
+    img = annotate(film.pixels, a)
+    assert img.shape[2] == 3 and img[..., 1].max() > img[..., 0].max() - 1  # coloured boxes drawn
+
+
+def test_batch_row_for_scored_and_failed():
+    a = fake_assessment()
+    row = batch_row("x.png", a)
+    assert row["status"] == "scored" and row["total_score"] == a.total_score and "Radius=3" in row["stages"]
+    bad = batch_row("y.png", status="failed", reason="UnreadableFilm: empty")
+    assert bad["reason"].startswith("UnreadableFilm") and bad["total_score"] == ""
