@@ -35,8 +35,8 @@ def _unrotate(xy: np.ndarray, k: int, shape_hw: tuple[int, int]) -> np.ndarray:
 class Localizer:
     """Wraps a loaded localizer model; ``__call__`` returns a ``Localization`` in film pixels.
 
-    Two passes: the whole film (letterboxed), tried in the orientations 0, 180, 90 and 270 degrees until a
-    hand is found; then a square crop around that hand for the final keypoints. A film is a hand when the
+    Two passes per orientation (0, 180, 90, 270 degrees, until a hand is found): the whole film letterboxed,
+    then, if anything hand-like was seen, a square crop around it for the final keypoints. A film is a hand when the
     mean keypoint confidence reaches ``card['hand_threshold']`` and the keypoints keep a hand's layout
     (finger joints in sequence away from the wrist, fingers ordered thumb to little finger).
     """
@@ -93,20 +93,18 @@ class Localizer:
         pixels = film.pixels
         best = None
         for k in self.ORIENTATIONS:
-            rotated = np.rot90(pixels, k)
+            rotated = np.ascontiguousarray(np.rot90(pixels, k))
             (xy, conf), = self.keypoints([rotated])
+            if float(conf.mean()) >= self.threshold:  # something hand-like: look closer before judging its layout
+                rxy, rconf = self._refine(rotated, xy)
+                if self._accept(rxy, rconf)[0] or not self._accept(xy, conf)[0]:
+                    xy, conf = rxy, rconf
             ok, why = self._accept(xy, conf)
             if best is None or ok or float(conf.mean()) > float(best[2].mean()):
                 best = (k, xy, conf, ok, why)
             if ok:
                 break
         k, xy, conf, ok, why = best
-        if ok:
-            rotated = np.ascontiguousarray(np.rot90(pixels, k))
-            rxy, rconf = self._refine(rotated, xy)
-            rok, rwhy = self._accept(rxy, rconf)
-            if rok:
-                xy, conf = rxy, rconf
         kps = self._named(_unrotate(xy, k, pixels.shape), conf)
         return Localization(keypoints=kps, regions=self.rule.regions(kps), hand_confidence=float(np.mean(conf)),
                             hand_side=self._side(kps), is_hand=ok, reason="" if ok else why)
@@ -129,8 +127,8 @@ class Localizer:
         scale = np.linalg.norm(p["middle_finger_mcp"] - wrist)
         if not np.isfinite(scale) or scale < 1e-6:
             return False, "keypoints collapse to one place: no hand layout"
-        for f in ("middle_finger", "pinky_finger"):
-            d = [np.linalg.norm(p[f"{f}_{j}"] - wrist) for j in ("mcp", "pip", "dip", "tip")]
+        for f in ("middle_finger", "pinky_finger"):  # tips are not used by the regions, so not checked
+            d = [np.linalg.norm(p[f"{f}_{j}"] - wrist) for j in ("mcp", "pip", "dip")]
             if not all(b > a for a, b in zip(d, d[1:])):
                 return False, f"{f.replace('_', ' ')} joints are not in sequence: not a hand layout"
         up = (p["middle_finger_mcp"] - wrist) / scale

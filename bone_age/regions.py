@@ -38,6 +38,9 @@ class RotatedRect:
         return float(q[:, 0].min()), float(q[:, 1].min()), float(q[:, 0].max()), float(q[:, 1].max())
 
 
+_KEYS = {"segment": ("proximal", "distal"), "extend": ("from", "through"), "point": ("point", "toward")}
+
+
 def _angle(p: np.ndarray, d: np.ndarray) -> float:
     v = d - p
     return float(np.degrees(np.arctan2(v[0], -v[1])))
@@ -52,14 +55,23 @@ class RegionRule:
         """One bone's rectangle from named keypoints (x, y[, conf]); ``scales`` overrides (length, width) scale."""
         spec = self.bones[bone]
         ls, ws = scales or (spec["length_scale"], spec["width_scale"])
-        first, second = (np.asarray(keypoints[k][:2], dtype=np.float64) for k in self.keypoints_of(bone))
-        center = (first + second) / 2 if spec["kind"] == "segment" else first
+        first, second = self._ends(bone, keypoints)
+        center = first if spec["kind"] == "point" else (first + second) / 2
         length = float(np.linalg.norm(second - first))
         return RotatedRect((float(center[0]), float(center[1])), length * ls, length * ws, _angle(first, second))
 
     def keypoints_of(self, bone: str) -> tuple[str, ...]:
         spec = self.bones[bone]
-        return (spec["proximal"], spec["distal"]) if spec["kind"] == "segment" else (spec["point"], spec["toward"])
+        return tuple(spec[k] for k in _KEYS[spec["kind"]])
+
+    def _ends(self, bone: str, keypoints: dict) -> tuple[np.ndarray, np.ndarray]:
+        """The two points that define a bone's axis (segment: its joints; extend: the joint and a point beyond it
+        along the finger; point: the bone's point and the point it faces)."""
+        spec = self.bones[bone]
+        a, b = (np.asarray(keypoints[k][:2], dtype=np.float64) for k in self.keypoints_of(bone))
+        if spec["kind"] == "extend":
+            return b, b + (b - a) * float(spec["ratio"])
+        return a, b
 
     def regions(self, keypoints: dict[str, tuple[float, float, float]]) -> tuple[Region, ...]:
         """Regions in the standard's bone order; confidence = the lower confidence of the two defining keypoints."""
@@ -68,8 +80,8 @@ class RegionRule:
         for bone in std.bones:
             r = self.rectangle(bone, keypoints)
             conf = min(float(keypoints[k][2]) for k in self.keypoints_of(bone))
-            first, second = (np.asarray(keypoints[k][:2]) for k in self.keypoints_of(bone))
-            span = float(np.linalg.norm(second - first)) if self.bones[bone]["kind"] == "segment" else 0.0
+            first, second = self._ends(bone, keypoints)
+            span = float(np.linalg.norm(second - first)) if self.bones[bone]["kind"] != "point" else 0.0
             side = self.crop_context * max(r.length, r.width, span)
             out.append(Region(bone=bone, category=std.category_of(bone), box_xyxy=r.box_xyxy(), center_xy=r.center_xy,
                               confidence=conf, angle_deg=r.angle_deg, size_wh=(r.width, r.length), crop_side_px=side))

@@ -72,7 +72,8 @@ def model_card(name: str, root: Path | None = None) -> dict[str, Any]:
     return json.loads(path.read_text())
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB chunks."""
     import hashlib
 
     h = hashlib.sha256()
@@ -92,7 +93,7 @@ def _load_cached(name: str, root: str, device: str) -> LoadedModel:
         raise ModelFileMismatch("only .safetensors weights are loaded", weights)
     if not weights.is_file():
         raise ModelFileMismatch("weight file named by the card is missing", weights)
-    digest = _sha256(weights)
+    digest = file_sha256(weights)
     if digest != card["sha256"]:
         raise ModelFileMismatch(f"sha256 {digest[:12]}... does not match the card's {card['sha256'][:12]}...", weights)
     builder = _ARCHITECTURES.get(card["architecture"])

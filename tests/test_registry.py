@@ -62,7 +62,7 @@ def test_wrong_architecture_shape_and_unknown_name(tmp_path):
 
 def test_shipped_cards_match_their_weights():
     from bone_age._resources import models_dir
-    from bone_age.training.common import sha256_of
+    from bone_age.registry import file_sha256 as sha256_of
 
     names = list_models()
     for name in names:

@@ -1,7 +1,6 @@
 """Shared training plumbing: device choice, seeding, saving weights with their model card, progress."""
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -14,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import torch
 from safetensors.torch import save_file
+
+from ..registry import file_sha256
 
 _logger = logging.getLogger(__name__)
 
@@ -30,12 +31,19 @@ def seed_everything(seed: int) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+def make_optimizer(model: torch.nn.Module, lr: float, total_steps: int):
+    """AdamW with a one-cycle schedule (10 % warm-up): the recipe every training command here uses."""
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
+    return opt, torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=max(1, total_steps), pct_start=0.1)
+
+
+def step(opt, sched, loss: torch.Tensor) -> float:
+    """One optimisation step; returns the loss as a float."""
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    sched.step()
+    return float(loss.detach())
 
 
 def check_output(out: Path, overwrite: bool) -> None:
@@ -54,7 +62,7 @@ def save_model(model: torch.nn.Module, out: Path, card: dict) -> Path:
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     save_file(state, str(tmp))
     os.replace(tmp, weights)
-    card = dict(card, name=out.name, weights=weights.name, sha256=sha256_of(weights),
+    card = dict(card, name=out.name, weights=weights.name, sha256=file_sha256(weights),
                 size_mb=round(weights.stat().st_size / 1e6, 2),
                 created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 command=card.get("command") or " ".join(["bone-age"] + sys.argv[1:]))

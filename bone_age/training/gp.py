@@ -15,7 +15,7 @@ from ..gp import squash
 from ..nets import GlobalRegressor
 from ..transforms import to_model_input
 from .augment import random_photometric
-from .common import EpochLog, check_output, pick_device, save_model, seed_everything
+from .common import EpochLog, check_output, make_optimizer, pick_device, save_model, seed_everything, step
 from .pretrained import load_imagenet_encoder
 from .rsna import AgedFilm
 from .splits import reserved_ids, split_of
@@ -94,8 +94,7 @@ def train_gp(rsna299: Path, out: Path, *, epochs: int = 4, size: int = 224, batc
     model = GlobalRegressor()
     load_imagenet_encoder(model.encoder)
     model.to(dev)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * math.ceil(len(train) / batch), pct_start=0.1)
+    opt, sched = make_optimizer(model, lr, epochs * math.ceil(len(train) / batch))
     log, best, best_state = EpochLog(epochs), float("inf"), None
     for epoch in range(epochs):
         model.train()
@@ -106,11 +105,7 @@ def train_gp(rsna299: Path, out: Path, *, epochs: int = 4, size: int = 224, batc
             o = model(x, torch.from_numpy(male_train[idx]).to(dev))
             mu, logvar = o[:, 0], o[:, 1].clamp(-8, 4)
             t = y[idx].to(dev)
-            loss = F.gaussian_nll_loss(mu, t, logvar.exp()) + 0.5 * F.l1_loss(mu, t)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
+            step(opt, sched, F.gaussian_nll_loss(mu, t, logvar.exp()) + 0.5 * F.l1_loss(mu, t))
         pred = predict(model, x_val, male_val, dev)
         mae = float(np.mean(np.abs(pred - np.array([f.boneage_months for f in val]))))
         log(epoch, val_mae_months=mae)

@@ -13,7 +13,7 @@ from ..heatmaps import decode_heatmaps, soft_argmax
 from ..nets import HeatmapNet
 from ..transforms import to_model_input
 from .augment import apply_affine_points, random_affine, random_photometric
-from .common import EpochLog, check_output, pick_device, save_model, seed_everything
+from .common import EpochLog, check_output, make_optimizer, pick_device, save_model, seed_everything, step
 from .landmarks import KEYPOINTS, LandmarkFilm, load_landmark_films
 from .pretrained import load_imagenet_encoder
 from .splits import split_of
@@ -86,9 +86,7 @@ def train_localizer(data: Path, out: Path, *, epochs: int = 24, size: int = 224,
     model = HeatmapNet(len(KEYPOINTS))
     load_imagenet_encoder(model.encoder)
     model.to(dev)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
-    steps = epochs * math.ceil(len(train) / batch)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.1)
+    opt, sched = make_optimizer(model, lr, epochs * math.ceil(len(train) / batch))
     log, best, best_state = EpochLog(epochs), float("inf"), None
     for epoch in range(epochs):
         model.train()
@@ -96,12 +94,7 @@ def train_localizer(data: Path, out: Path, *, epochs: int = 24, size: int = 224,
         total = 0.0
         for i in range(0, len(order), batch):
             x, pts, vis = _batch([train[j] for j in order[i:i + batch]], size, rng)
-            loss = heatmap_loss(model(x.to(dev)), pts.to(dev), vis.to(dev))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            total += float(loss.detach()) * len(x)
+            total += step(opt, sched, heatmap_loss(model(x.to(dev)), pts.to(dev), vis.to(dev))) * len(x)
         metrics = evaluate(model, val, size, dev)
         log(epoch, loss=total / len(train), **metrics)
         if metrics["kp_error_pct_mean"] < best:

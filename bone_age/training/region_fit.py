@@ -22,14 +22,14 @@ def box_iou(a, b) -> float:
     return inter / union if union > 0 else 0.0
 
 
-def fit_region_rule(data: Path, rule_path: Path) -> dict[str, tuple[float, float, float]]:
+def fit_region_rule(data: Path, rule_path: Path, bones: list[str] | None = None) -> dict[str, tuple[float, float, float]]:
     """Grid-search (length_scale, width_scale) per bone for the best mean IoU; writes them into ``rule_path``."""
     films = [f for f in load_landmark_films(Path(data)) if split_of(f.id) == "train"]
     rule = load_region_rule(rule_path)
     kps = [{k: tuple(f.keypoints[i]) for i, k in enumerate(KEYPOINTS)} for f in films]
     grid_l, grid_w = np.arange(0.2, 2.01, 0.05), np.arange(0.1, 1.81, 0.05)
     fitted = {}
-    for bone in rule.bones:
+    for bone in bones or list(rule.bones):
         best = (-1.0, 1.0, 1.0)
         for ls in grid_l:
             for ws in grid_w:

@@ -17,7 +17,7 @@ from ..registry import load_model
 from ..standard import RusChnStandard, load_standard
 from ..transforms import to_model_input
 from .augment import random_photometric
-from .common import EpochLog, check_output, pick_device, save_model, seed_everything
+from .common import EpochLog, check_output, make_optimizer, pick_device, save_model, seed_everything, step
 from .pretrained import load_imagenet_encoder
 from .rsna import load_rsna_hands
 from .splits import split_of
@@ -121,7 +121,7 @@ def weak_loss(model, z, cat, films_sex, target, prior_above, pts, pair_index, w_
     l_prior = ordinal_bce(model.cumulative_logits(z, cat), prior_above.view(n * 13, -1), model.n_stages[cat])
     z = z.view(n, 13)
     l_pair = ((z[:, pair_index[:, 0]] - z[:, pair_index[:, 1]]) ** 2).mean()
-    return l_sum + w_prior * l_prior + w_pair * l_pair, float(l_sum)
+    return l_sum + w_prior * l_prior + w_pair * l_pair, float(l_sum.detach())
 
 
 def train_weak(rsna_root: Path, out: Path, *, localizer: str, epochs: int = 12, crop: int = 80, batch: int = 8,
@@ -151,8 +151,7 @@ def train_weak(rsna_root: Path, out: Path, *, localizer: str, epochs: int = 12, 
     load_imagenet_encoder(model.encoder)
     model.to(dev)
     pts, bone_cat = pts.to(dev), bone_cat.to(dev)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * math.ceil(len(train) / batch), pct_start=0.1)
+    opt, sched = make_optimizer(model, lr, epochs * math.ceil(len(train) / batch))
     log, best, best_state = EpochLog(epochs), float("inf"), None
     for epoch in range(epochs):
         model.train()
@@ -167,10 +166,7 @@ def train_weak(rsna_root: Path, out: Path, *, localizer: str, epochs: int = 12, 
             target = torch.tensor([targets[f.id] for f in chunk], device=dev, dtype=torch.float32)
             q = torch.from_numpy(np.stack([priors[f.id] for f in chunk])).float().to(dev)
             loss, l_sum = weak_loss(model, z, cat, sex, target, q, pts, pair_index.to(dev))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
+            step(opt, sched, loss)
             run.append(l_sum)
         probs = predict_films(model, val, crop, dev)
         mae = _mae_years(std, val, probs)
@@ -210,8 +206,7 @@ def train_supervised(root: Path, out: Path, *, epochs: int = 20, crop: int = 80,
     model = StageNet([std.stages_per_category[c] for c in cats])
     load_imagenet_encoder(model.encoder)
     model.to(dev)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * math.ceil(len(train) / batch), pct_start=0.1)
+    opt, sched = make_optimizer(model, lr, epochs * math.ceil(len(train) / batch))
     log = EpochLog(epochs)
     for epoch in range(epochs):
         model.train()
@@ -223,12 +218,7 @@ def train_supervised(root: Path, out: Path, *, epochs: int = 20, crop: int = 80,
             cat = torch.tensor([cats.index(it.category) for it in chunk], device=dev)
             y = torch.tensor([it.stage - 1 for it in chunk], device=dev)
             above = (torch.arange(model.max_thresholds, device=dev)[None] < y[:, None]).float()  # stage-1 > k
-            loss = ordinal_bce(model.cumulative_logits(model.latent_of(x, cat), cat), above, model.n_stages[cat])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            losses.append(float(loss.detach()))
+            losses.append(step(opt, sched, ordinal_bce(model.cumulative_logits(model.latent_of(x, cat), cat), above, model.n_stages[cat])))
         log(epoch, loss=float(np.mean(losses)))
     metrics = evaluate_supervised(model, test or train, images, cats, dev)
     card = _card(std, cats, crop, "supervised", epochs, seed, len(train), len(test), None)

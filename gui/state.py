@@ -1,0 +1,69 @@
+"""The viewer's state as a plain Python object (no Qt): film, result, overrides, window/level.
+
+Widgets only reflect it; every change goes through these methods, which call the library and then notify
+listeners with the name of what changed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from bone_age.io import Film, read_film
+from bone_age.pipeline import Engine, override_stages
+from bone_age.results import Assessment
+
+
+@dataclass
+class ViewerState:
+    film: Film | None = None
+    assessment: Assessment | None = None
+    sex: str | None = None
+    chronological_age: float | None = None
+    window: tuple[float, float] = (0.0, 1.0)  # display range of the film's [0, 1] pixels
+    _listeners: list[Callable[[str], None]] = field(default_factory=list, repr=False)
+
+    def subscribe(self, fn: Callable[[str], None]) -> None:
+        self._listeners.append(fn)
+
+    def _emit(self, what: str) -> None:
+        for fn in self._listeners:
+            fn(what)
+
+    def open(self, path: str | Path) -> None:
+        """Read a film (raises UnreadableFilm); sex and age come from its DICOM tags when present."""
+        self.film = read_film(path)
+        self.assessment = None
+        self.sex = self.film.meta.patient_sex or self.sex
+        self.chronological_age = self.film.meta.patient_age_years
+        lo, hi = np.percentile(self.film.pixels, [0.5, 99.5])
+        self.window = (float(lo), float(max(hi, lo + 1e-3)))
+        self._emit("film")
+
+    def assess(self, engine: Engine) -> Assessment:
+        """Run the pipeline (call from a worker thread); ``set_assessment`` publishes the result."""
+        if self.film is None:
+            raise ValueError("open a film first")
+        return engine.assess(self.film, sex=self.sex, chronological_age=self.chronological_age)
+
+    def set_assessment(self, a: Assessment | None) -> None:
+        self.assessment = a
+        self._emit("assessment")
+
+    def override(self, bone: str, stage: int) -> None:
+        """The reader sets one bone's stage; everything downstream is recomputed by the library."""
+        if self.assessment is None:
+            return
+        self.assessment = override_stages(self.assessment, {bone: stage})
+        self._emit("assessment")
+
+    def set_window(self, lo: float, hi: float) -> None:
+        self.window = (float(min(lo, hi - 1e-3)), float(hi))
+        self._emit("window")
+
+    def display_image(self) -> np.ndarray:
+        """uint8 pixels of the film under the current window."""
+        lo, hi = self.window
+        return (np.clip((self.film.pixels - lo) / (hi - lo), 0, 1) * 255).astype(np.uint8)

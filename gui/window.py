@@ -1,0 +1,261 @@
+"""The main window: film view with the 13 regions, controls, and the per-bone table with stage overrides."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from PyQt6.QtCore import QObject, QRectF, Qt, QThread, pyqtSignal
+from PyQt6.QtGui import QAction, QBrush, QColor, QImage, QPen, QPixmap
+from PyQt6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGraphicsScene, QGraphicsView,
+                             QHBoxLayout, QLabel, QMainWindow, QPushButton, QSlider, QSpinBox, QSplitter,
+                             QTableWidget, QVBoxLayout, QWidget)
+
+from bone_age.errors import BoneAgeError
+from bone_age.standard import load_standard
+
+from .state import ViewerState
+
+
+class _Worker(QObject):
+    """Runs one callable off the GUI thread; the result or the error comes back as a signal."""
+
+    done = pyqtSignal(object)
+    failed = pyqtSignal(str)
+
+    def __init__(self, fn: Callable[[], object]):
+        super().__init__()
+        self.fn = fn
+
+    def run(self) -> None:
+        try:
+            self.done.emit(self.fn())
+        except BoneAgeError as exc:
+            self.failed.emit(f"{type(exc).__name__}: {exc.reason}")
+        except Exception as exc:  # shown in the status bar rather than lost in a thread
+            self.failed.emit(f"{type(exc).__name__}: {exc}")
+
+
+class FilmView(QGraphicsView):
+    def __init__(self):
+        super().__init__()
+        self.setScene(QGraphicsScene(self))
+        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        self.setBackgroundBrush(QBrush(QColor(20, 20, 20)))
+
+    def show_film(self, pixels, regions=(), stages=()) -> None:
+        scene = self.scene()
+        scene.clear()
+        h, w = pixels.shape
+        img = QImage(pixels.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
+        scene.addPixmap(QPixmap.fromImage(img))
+        for r, s in zip(regions, stages):
+            color = QColor(255, 160, 0) if s.overridden else QColor(0, 200, 0) if s.confidence >= 0.5 else QColor(255, 120, 0)
+            x1, y1, x2, y2 = r.box_xyxy
+            pen = QPen(color)
+            pen.setWidthF(max(1.0, w / 500))
+            scene.addRect(QRectF(x1, y1, x2 - x1, y2 - y1), pen)
+            label = scene.addText(f"{r.bone} {s.stage}")
+            label.setDefaultTextColor(color)
+            label.setScale(max(1.0, w / 800))
+            label.setPos(x1, y1 - 18 * max(1.0, w / 800))
+        self.setSceneRect(QRectF(0, 0, w, h))
+        self.fitInView(self.sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
+
+    def wheelEvent(self, event) -> None:  # zoom
+        f = 1.15 if event.angleDelta().y() > 0 else 1 / 1.15
+        self.scale(f, f)
+
+
+class MainWindow(QMainWindow):
+    BONE_COL, STAGE_COL, POINTS_COL, CONF_COL = range(4)
+
+    def __init__(self, engine_factory: Callable | None = None):
+        super().__init__()
+        self.setWindowTitle("bone-age — RUS-CHN")
+        self.resize(1200, 800)
+        self.state = ViewerState()
+        self.state.subscribe(self._on_state)
+        self._engine = None
+        self._engine_factory = engine_factory
+        self._threads: list[tuple[QThread, _Worker]] = []
+        self.std = load_standard()
+
+        self.view = FilmView()
+        self.sex = QComboBox()
+        self.sex.addItems(["(from file)", "female", "male"])
+        self.sex.currentTextChanged.connect(self._sex_changed)
+        self.age = QDoubleSpinBox()
+        self.age.setRange(-0.1, 25.0)
+        self.age.setDecimals(1)
+        self.age.setSpecialValueText("unknown")
+        self.age.setValue(-0.1)
+        self.age.valueChanged.connect(self._age_changed)
+        self.run_button = QPushButton("Assess")
+        self.run_button.clicked.connect(self.run_assessment)
+        self.lo, self.hi = QSlider(Qt.Orientation.Horizontal), QSlider(Qt.Orientation.Horizontal)
+        for s, v in ((self.lo, 0), (self.hi, 1000)):
+            s.setRange(0, 1000)
+            s.setValue(v)
+            s.sliderReleased.connect(self._window_changed)
+        self.table = QTableWidget(len(self.std.bones), 4)
+        self.table.setHorizontalHeaderLabels(["Bone", "Stage", "Points", "Conf."])
+        self.summary = QLabel("Open a hand film (File > Open).")
+        self.summary.setWordWrap(True)
+        self.warnings = QLabel("")
+        self.warnings.setWordWrap(True)
+        self.warnings.setStyleSheet("color: #c60")
+        form = QFormLayout()
+        form.addRow("Sex", self.sex)
+        form.addRow("Chronological age (y)", self.age)
+        form.addRow("Window low", self.lo)
+        form.addRow("Window high", self.hi)
+        side = QVBoxLayout()
+        side.addLayout(form)
+        side.addWidget(self.run_button)
+        side.addWidget(self.table, 1)
+        side.addWidget(self.summary)
+        side.addWidget(self.warnings)
+        notice = QLabel("Research use only; stages need a qualified reader's confirmation.")
+        notice.setWordWrap(True)
+        side.addWidget(notice)
+        panel = QWidget()
+        panel.setLayout(side)
+        split = QSplitter()
+        split.addWidget(self.view)
+        split.addWidget(panel)
+        split.setSizes([800, 400])
+        central = QWidget()
+        lay = QHBoxLayout(central)
+        lay.addWidget(split)
+        self.setCentralWidget(central)
+        menu = self.menuBar().addMenu("&File")
+        for text, slot, key in (("&Open…", self._open_dialog, "Ctrl+O"), ("&Export report…", self._export_dialog, "Ctrl+E"),
+                                ("&Quit", self.close, "Ctrl+Q")):
+            act = QAction(text, self)
+            act.setShortcut(key)
+            act.triggered.connect(slot)
+            menu.addAction(act)
+
+    # --- actions -------------------------------------------------------------------------------------
+    def open_path(self, path: str | Path) -> bool:
+        try:
+            self.state.open(path)
+        except BoneAgeError as exc:
+            self.statusBar().showMessage(f"Cannot open: {exc}")
+            return False
+        self.statusBar().showMessage(f"Opened {path}")
+        return True
+
+    def run_assessment(self) -> None:
+        if self.state.film is None:
+            self.statusBar().showMessage("Open a film first.")
+            return
+        self.run_button.setEnabled(False)
+        self.statusBar().showMessage("Assessing…")
+
+        def job():
+            if self._engine is None:
+                from bone_age.pipeline import Engine
+
+                self._engine = (self._engine_factory or Engine)()
+            return self.state.assess(self._engine)
+
+        self._start(job, self._assessed)
+
+    def _assessed(self, result) -> None:
+        self.run_button.setEnabled(True)
+        self.state.set_assessment(result)
+        self.statusBar().showMessage(f"Assessed in {result.timings_ms.get('total', 0):.0f} ms")
+
+    def _failed(self, message: str) -> None:
+        self.run_button.setEnabled(True)
+        self.statusBar().showMessage(message)
+
+    def _start(self, fn, on_done) -> None:
+        thread, worker = QThread(self), _Worker(fn)
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        worker.done.connect(on_done)
+        worker.failed.connect(self._failed)
+        for sig in (worker.done, worker.failed):
+            sig.connect(thread.quit)
+        thread.finished.connect(lambda: self._threads.remove((thread, worker)))
+        self._threads.append((thread, worker))
+        thread.start()
+
+    def export_report(self, path: str | Path) -> Path:
+        from bone_age.report import write_pdf, write_png
+
+        path = Path(path)
+        if path.suffix.lower() == ".png":
+            return write_png(path, self.state.film, self.state.assessment)
+        return write_pdf(path.with_suffix(".pdf"), self.state.film, self.state.assessment)
+
+    def _open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open film", "", "Films (*.dcm *.dicom *.png *.jpg *.jpeg *.tif *.tiff);;All files (*)")
+        if path:
+            self.open_path(path)
+
+    def _export_dialog(self) -> None:
+        if self.state.assessment is None:
+            self.statusBar().showMessage("Nothing to export: assess a film first.")
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export report", "report.pdf", "PDF (*.pdf);;PNG (*.png)")
+        if path:
+            self.statusBar().showMessage(f"Wrote {self.export_report(path)}")
+
+    # --- state -> widgets ------------------------------------------------------------------------------
+    def _sex_changed(self, text: str) -> None:
+        self.state.sex = None if text.startswith("(") else text
+
+    def _age_changed(self, value: float) -> None:
+        self.state.chronological_age = None if value < 0 else value
+
+    def _window_changed(self) -> None:
+        if self.state.film is not None:
+            self.state.set_window(self.lo.value() / 1000, self.hi.value() / 1000)
+
+    def _on_state(self, what: str) -> None:
+        if what == "film":
+            meta = self.state.film.meta
+            if meta.patient_sex:
+                self.sex.setCurrentText(meta.patient_sex)
+            self.age.setValue(meta.patient_age_years if meta.patient_age_years is not None else -0.1)
+            lo, hi = self.state.window
+            self.lo.setValue(int(lo * 1000))
+            self.hi.setValue(int(hi * 1000))
+            self.table.clearContents()
+            self.summary.setText(f"{Path(meta.source).name}: {meta.width_px} x {meta.height_px} px. Press Assess.")
+            self.warnings.setText("")
+        self._redraw()
+        if what == "assessment":
+            self._fill_table()
+
+    def _redraw(self) -> None:
+        if self.state.film is None:
+            return
+        a = self.state.assessment
+        self.view.show_film(self.state.display_image(), a.regions if a else (), a.stages if a else ())
+
+    def _fill_table(self) -> None:
+        a = self.state.assessment
+        if a is None:
+            return
+        for row, s in enumerate(a.stages):
+            self.table.setCellWidget(row, self.BONE_COL, QLabel(s.bone + (" *" if s.overridden else "")))
+            spin = QSpinBox()
+            spin.setRange(1, self.std.n_stages(s.bone))
+            spin.setValue(s.stage)
+            spin.valueChanged.connect(lambda v, bone=s.bone: self.state.override(bone, v))
+            self.table.setCellWidget(row, self.STAGE_COL, spin)
+            self.table.setCellWidget(row, self.POINTS_COL, QLabel(str(s.points)))
+            self.table.setCellWidget(row, self.CONF_COL, QLabel(f"{s.confidence:.2f}"))
+        prefix = {"below": "≤ ", "above": "≥ "}.get(a.range_flag, "")
+        lines = [f"Sex {a.sex}, hand {a.hand_side}", f"RUS-CHN total score: {a.total_score}",
+                 f"Bone age (RUS-CHN): {prefix}{a.bone_age_years:.1f} y ({a.range_flag} range)"]
+        if a.gp_bone_age_years is not None:
+            lines.append(f"Greulich-Pyle estimate: {a.gp_bone_age_years:.1f} y")
+        if a.bone_age_minus_chronological_years is not None:
+            lines.append(f"Bone age − chronological age: {a.bone_age_minus_chronological_years:+.1f} y")
+        self.summary.setText("\n".join(lines))
+        self.warnings.setText("\n".join(a.warnings))
