@@ -19,7 +19,7 @@ from bone_age.io.film import film_from_array
 from bone_age.localize import Localizer
 from bone_age.registry import default_model, load_model
 from bone_age.regions import load_region_rule
-from bone_age.training.landmarks import KEYPOINTS, load_landmark_films
+from bone_age.training.landmarks import KEYPOINTS, chains_consistent, load_landmark_films
 from bone_age.training.region_fit import box_iou
 from bone_age.training.splits import split_of
 
@@ -70,6 +70,7 @@ def main() -> None:
     rule = load_region_rule()
     films = [f for f in load_landmark_films(DATA / "hand_landmarks") if split_of(f.id) == "test"]
     errs, contained, ious, accepted, tiles = [], {b: [] for b in rule.bones}, {b: [] for b in rule.bones}, 0, []
+    consistent = np.array([chains_consistent(f.keypoints) for f in films])
     for i, f in enumerate(films):
         out = loc(film_from_array(f.image, f.id))
         accepted += out.is_hand
@@ -85,6 +86,7 @@ def main() -> None:
     errs = np.array(errs)
     contact_sheet(tiles, RESULTS / "localizer_contact_sheet.png")
     all_contained = np.concatenate([np.array(v) for v in contained.values()])
+    clean_contained = np.concatenate([np.array(v)[consistent] for v in contained.values()])
 
     negatives = {}
     jsrt = sorted(args.jsrt.glob("*.png"))[: args.n_negative] if args.jsrt.is_dir() else []
@@ -112,7 +114,12 @@ def main() -> None:
                                            "p95": round(float(np.percentile(errs, 95)), 3),
                                            "per_keypoint_mean": {k: round(float(errs[:, j].mean()), 2) for j, k in enumerate(KEYPOINTS)}},
         "growth_region_in_crop": {"all_13": round(float(all_contained.mean()), 4),
-                                  "per_bone": {b: round(float(np.mean(v)), 4) for b, v in contained.items()}},
+                                  "per_bone": {b: round(float(np.mean(v)), 4) for b, v in contained.items()},
+                                  "films_with_consistent_annotation": int(consistent.sum()),
+                                  "all_13_on_consistent_films": round(float(clean_contained.mean()), 4),
+                                  "per_bone_on_consistent_films": {b: round(float(np.mean(np.array(v)[consistent])), 4) for b, v in contained.items()}},
+        "keypoint_error_pct_on_consistent_films": {"mean": round(float(errs[consistent].mean()), 3),
+                                                   "median": round(float(np.median(errs[consistent])), 3)},
         "box_iou_with_annotated_bone_box": {b: round(float(np.mean(v)), 3) for b, v in ious.items()},
         "test_films_accepted_as_hand": round(accepted / len(films), 4),
         "non_hand_rejected": {k: {"n": len(v), "rejected": round(float(np.mean(v)), 4)} for k, v in negatives.items()},

@@ -1,4 +1,8 @@
-"""Bone age by the Chinese RUS-CHN method ("Zhonghua 05"), with fracture, clavicle and bone-scan modules."""
+"""Bone age by the Chinese RUS-CHN method ("Zhonghua 05"), with a Greulich-Pyle second opinion.
+
+``assess(path_or_array, sex=...)`` is the one call; ``Engine`` keeps models loaded for many films;
+``override_stages`` recomputes a result with stages set by a reader. Torch loads on first use of these.
+"""
 from __future__ import annotations
 
 __version__ = "0.1.0"
@@ -7,5 +11,16 @@ from .errors import BoneAgeError, MissingSex, ModelFileMismatch, NotAHandFilm, U
 from .io import Film, read_film
 from .standard import load_standard
 
-__all__ = ["__version__", "read_film", "Film", "load_standard", "BoneAgeError", "UnreadableFilm", "NotAHandFilm",
-           "ModelFileMismatch", "MissingSex"]
+__all__ = ["__version__", "assess", "Engine", "override_stages", "read_film", "Film", "load_standard", "load_model",
+           "list_models", "BoneAgeError", "UnreadableFilm", "NotAHandFilm", "ModelFileMismatch", "MissingSex"]
+
+_LAZY = {"assess": "pipeline", "Engine": "pipeline", "override_stages": "pipeline", "load_model": "registry",
+         "list_models": "registry"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'bone_age' has no attribute {name!r}")

@@ -86,6 +86,20 @@ def keypoints_from_boxes(f: dict) -> np.ndarray:
     return np.stack([pts[k] for k in KEYPOINTS]).astype(np.float32)
 
 
+def chains_consistent(kp: np.ndarray, tolerance: float = 0.6) -> bool:
+    """Do the box-derived joints of fingers I, III and V run on in line? Each joint must lie within ``tolerance``
+    x the previous segment of where the previous segment, continued at its median ratio, puts it. Films whose
+    boxes were assigned to the wrong finger (or boxed loosely) fail."""
+    k = {n: kp[i] for i, n in enumerate(KEYPOINTS)}
+    for chain, ratio in ((("thumb_cmc", "thumb_mcp", "thumb_ip"), 0.69), (("middle_finger_mcp", "middle_finger_pip", "middle_finger_dip"), 0.98),
+                         (("pinky_finger_mcp", "pinky_finger_pip", "pinky_finger_dip"), 1.09)):
+        a, b, c = (k[n] for n in chain)
+        seg = np.linalg.norm(b - a)
+        if seg <= 0 or np.linalg.norm(c - (b + (b - a) * ratio)) > tolerance * seg:
+            return False
+    return True
+
+
 def bone_boxes_from_fingers(f: dict) -> dict[str, tuple]:
     """The 13 RUS bones' annotated boxes, named as in the standard."""
     out = {"MCPFirst": f["thumb"]["mc"], "PIPFirst": f["thumb"]["pp"], "DIPFirst": f["thumb"]["dp"]}

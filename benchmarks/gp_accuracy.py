@@ -1,0 +1,60 @@
+"""Greulich-Pyle regressor on the official RSNA 2017 test set (200 films, reported once) and on rsna_hands.
+
+    python benchmarks/gp_accuracy.py [--rsna299 DIR] [--model NAME] [--update-card]
+
+The official test films come from the 299 px copy (squashed, as the model was trained); rsna_hands films
+(unsquashed, up to 1024 px, ids hashing to 'test') check that the resize rule carries to real film shapes.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from _common import DATA, write_result
+from bone_age._resources import models_dir
+from bone_age.gp import GPRegressor
+from bone_age.io import read_film
+from bone_age.registry import default_model, load_model
+from bone_age.training.gp import load_rsna_test
+from bone_age.training.rsna import load_rsna_hands
+from bone_age.training.splits import split_of
+
+
+def evaluate(gp: GPRegressor, films) -> dict:
+    pred, true = [], []
+    for i in range(0, len(films), 32):
+        chunk = films[i:i + 32]
+        m, _ = gp.predict_months([read_film(f.path).pixels for f in chunk], [f.male for f in chunk])
+        pred += list(m)
+        true += [f.boneage_months for f in chunk]
+    err = np.array(pred) - np.array(true)
+    return {"n": len(true), "mae_months": round(float(np.abs(err).mean()), 2), "rmse_months": round(float(np.sqrt((err**2).mean())), 2),
+            "bias_months": round(float(err.mean()), 2), "pearson_r": round(float(np.corrcoef(pred, true)[0, 1]), 4)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rsna299", type=Path, default=Path("/work/data"))
+    ap.add_argument("--model", default=None)
+    ap.add_argument("--update-card", action="store_true")
+    args = ap.parse_args()
+    name = args.model or default_model("gp")
+    gp = GPRegressor(load_model(name))
+    result = {"model": name,
+              "rsna2017_official_test": evaluate(gp, load_rsna_test(args.rsna299)),
+              "rsna_hands_heldout_unsquashed": evaluate(gp, [f for f in load_rsna_hands(DATA / "rsna_hands") if split_of(f.id) == "test"])}
+    write_result("gp_accuracy", result)
+    print(json.dumps(result, indent=1))
+    if args.update_card:
+        path = models_dir() / f"{name}.json"
+        card = json.loads(path.read_text())
+        card["test_metrics"] = {k: result[k] for k in ("rsna2017_official_test", "rsna_hands_heldout_unsquashed")}
+        card["test_metrics"]["command"] = "python benchmarks/gp_accuracy.py --update-card"
+        path.write_text(json.dumps(card, indent=1))
+
+
+if __name__ == "__main__":
+    main()
