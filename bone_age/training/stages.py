@@ -17,8 +17,7 @@ from ..registry import load_model
 from ..standard import RusChnStandard, load_standard
 from ..transforms import to_model_input
 from .augment import random_photometric
-from .common import EpochLog, check_output, make_optimizer, pick_device, save_model, seed_everything, step
-from .pretrained import load_imagenet_encoder
+from .common import EpochLog, make_optimizer, save_model, start_run, step, with_imagenet_encoder
 from .rsna import load_rsna_hands
 from .splits import split_of
 from .stage_data import StageFilm, load_rus_chn_tree, localize_films, read_crop
@@ -128,9 +127,7 @@ def train_weak(rsna_root: Path, out: Path, *, localizer: str, epochs: int = 12, 
                lr: float = 1e-3, device: str = "auto", seed: int = 0, overwrite: bool = False, cache: Path | None = None,
                limit: int | None = None) -> Path:
     """Weakly supervised training from film-level bone age and sex (see the model card for the method)."""
-    check_output(out, overwrite)
-    rng = seed_everything(seed)
-    dev = pick_device(device)
+    rng, dev = start_run(out, overwrite, seed, device)
     std = load_standard()
     cats, bone_cat, pts = _tables(std)
     films = load_rsna_hands(Path(rsna_root))
@@ -147,9 +144,7 @@ def train_weak(rsna_root: Path, out: Path, *, localizer: str, epochs: int = 12, 
     priors = {f.id: _above(_prior_dist(prior_stages(std, SEXES[f.male], targets[f.id]), n_stages, kmax)) for f in data}
     pair_index = torch.tensor([[std.bones.index(a), std.bones.index(b)] for a, b in
                                (("MCPThird", "MCPFifth"), ("PIPThird", "PIPFifth"), ("MIPThird", "MIPFifth"), ("DIPThird", "DIPFifth"))])
-    model = StageNet([std.stages_per_category[c] for c in cats])
-    load_imagenet_encoder(model.encoder)
-    model.to(dev)
+    model = with_imagenet_encoder(StageNet([std.stages_per_category[c] for c in cats]), dev)
     pts, bone_cat = pts.to(dev), bone_cat.to(dev)
     opt, sched = make_optimizer(model, lr, epochs * math.ceil(len(train) / batch))
     log, best, best_state = EpochLog(epochs), float("inf"), None
@@ -192,9 +187,7 @@ def _mae_years(std: RusChnStandard, films: list[StageFilm], probs: np.ndarray) -
 def train_supervised(root: Path, out: Path, *, epochs: int = 20, crop: int = 80, batch: int = 64, lr: float = 1e-3,
                      device: str = "auto", seed: int = 0, overwrite: bool = False) -> tuple[Path, dict]:
     """Supervised training on the RUS-CHN crop set; returns the weights and per-category test accuracy."""
-    check_output(out, overwrite)
-    rng = seed_everything(seed)
-    dev = pick_device(device)
+    rng, dev = start_run(out, overwrite, seed, device)
     std = load_standard()
     cats = list(std.categories)
     splits = load_rus_chn_tree(Path(root), cats)
@@ -203,9 +196,7 @@ def train_supervised(root: Path, out: Path, *, epochs: int = 20, crop: int = 80,
         if not 1 <= item.stage <= std.stages_per_category[item.category]:
             raise ValueError(f"{item.path}: stage {item.stage} outside 1..{std.stages_per_category[item.category]} for {item.category}")
     images = {it.path: read_crop(it.path, crop) for it in train + test}
-    model = StageNet([std.stages_per_category[c] for c in cats])
-    load_imagenet_encoder(model.encoder)
-    model.to(dev)
+    model = with_imagenet_encoder(StageNet([std.stages_per_category[c] for c in cats]), dev)
     opt, sched = make_optimizer(model, lr, epochs * math.ceil(len(train) / batch))
     log = EpochLog(epochs)
     for epoch in range(epochs):
