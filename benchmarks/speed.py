@@ -30,6 +30,7 @@ def main() -> None:
     ap.add_argument("--single", type=int, default=30)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--batch", type=int, default=8)
     args = ap.parse_args()
     films = load_rsna_hands(DATA / "rsna_hands")[: args.films]
     engine = Engine(device=args.device)
@@ -52,9 +53,14 @@ def main() -> None:
     sexes = {str(f.path): ("M" if f.male else "F") for f in films}
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        summary = run_batch([f.path for f in films], Path(tmp) / "r.csv",
-                            lambda p, film: batch_row(str(p), engine.assess(film, sex=sexes[str(p)])),
-                            lambda p, e: batch_row(str(p), status="failed", reason=str(e)), BATCH_FIELDS, workers=args.workers)
+        def score(items):
+            results = engine.assess_many([film for _, film in items], [sexes[str(p)] for p, _ in items])
+            return [batch_row(str(p), a) if not isinstance(a, Exception) else batch_row(str(p), status="failed", reason=str(a))
+                    for (p, _), a in zip(items, results)]
+
+        summary = run_batch([f.path for f in films], Path(tmp) / "r.csv", score,
+                            lambda p, e: batch_row(str(p), status="failed", reason=str(e)), BATCH_FIELDS,
+                            workers=args.workers, batch=args.batch)
         batch_s = time.perf_counter() - t0
     result = {
         "device": args.device, "torch_threads": torch.get_num_threads(),

@@ -72,12 +72,14 @@ def _read(path: Path) -> Film | BoneAgeError:
         return UnreadableFilm(f"{type(exc).__name__}: {exc}", path)
 
 
-def run_batch(paths: Iterable[Path], out: Path, score: Callable[[Path, Film], dict], error_row: Callable[[Path, BoneAgeError], dict],
-              fields: list[str], *, overwrite: bool = False, workers: int = 2, flush_every: int = 20,
+def run_batch(paths: Iterable[Path], out: Path, score: Callable[[list[tuple[Path, Film]]], list[dict]],
+              error_row: Callable[[Path, BoneAgeError], dict], fields: list[str], *, overwrite: bool = False,
+              workers: int = 2, batch: int = 8, flush_every: int = 20,
               progress: Callable[[int, int], None] | None = None) -> BatchSummary:
-    """Run ``score(path, film) -> row`` over ``paths``; errors become ``error_row`` rows and the run goes on.
+    """Run ``score([(path, film), ...]) -> rows`` over ``paths`` in groups of ``batch`` decoded films; unreadable
+    films become ``error_row`` rows and the run goes on.
 
-    Films already in ``out`` are skipped unless ``overwrite``. Rows are written atomically every
+    Films already in ``out`` are skipped unless ``overwrite``. Rows are written atomically at least every
     ``flush_every`` films and at the end. Inputs are only read. ``workers`` threads decode ahead of scoring.
     """
     out = Path(out)
@@ -89,22 +91,34 @@ def run_batch(paths: Iterable[Path], out: Path, score: Callable[[Path, Film], di
     paths = [Path(p) for p in paths]
     todo = [p for p in paths if str(p) not in done]
     summary = BatchSummary(skipped=len(paths) - len(todo))
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for i, (path, film) in enumerate(zip(todo, _prefetch(pool, todo, workers))):
-            if isinstance(film, BoneAgeError):
-                row = error_row(path, film)
-            else:
-                try:
-                    row = score(path, film)
-                except BoneAgeError as exc:
-                    row = error_row(path, exc)
+    pending: list[tuple[Path, Film]] = []
+    since_flush = processed = 0
+
+    def add(new_rows: list[dict]) -> None:
+        nonlocal since_flush, processed
+        for row in new_rows:
             key = row.get("status") if row.get("status") in ("scored", "rejected") else "failed"
             setattr(summary, key, getattr(summary, key) + 1)
             rows.append(row)
-            if (i + 1) % flush_every == 0:
-                _write_rows(out, rows, fields)
+            processed += 1
             if progress:
-                progress(i + 1, len(todo))
+                progress(processed, len(todo))
+        since_flush += len(new_rows)
+        if since_flush >= flush_every:
+            _write_rows(out, rows, fields)
+            since_flush = 0
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for path, film in zip(todo, _prefetch(pool, todo, max(workers, batch))):
+            if isinstance(film, BoneAgeError):
+                add([error_row(path, film)])
+                continue
+            pending.append((path, film))
+            if len(pending) >= batch:
+                add(score(pending))
+                pending = []
+        if pending:
+            add(score(pending))
     _write_rows(out, rows, fields)
     return summary
 

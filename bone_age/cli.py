@@ -101,7 +101,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from .batch import find_films, run_batch
-    from .errors import NotAHandFilm
+    from .errors import BoneAgeError, NotAHandFilm
     from .pipeline import Engine
     from .report import BATCH_FIELDS, batch_row, write_pdf, write_png
 
@@ -112,14 +112,20 @@ def _cmd_score(args: argparse.Namespace) -> int:
     engine = Engine(device=args.device)
     sexes = _sex_map(args.sex_csv)
 
-    def score(path, film):
-        sex = sexes.get(path.name) or sexes.get(path.stem) or args.sex
-        a = engine.assess(film, sex=sex)
-        if args.reports:
-            stem = Path(args.reports) / path.stem
-            write_pdf(stem.with_name(stem.name + ".pdf"), film, a)
-            write_png(stem.with_name(stem.name + ".png"), film, a)
-        return batch_row(str(path), a)
+    def score(items):
+        results = engine.assess_many([film for _, film in items],
+                                     [sexes.get(p.name) or sexes.get(p.stem) or args.sex for p, _ in items])
+        rows = []
+        for (path, film), a in zip(items, results):
+            if isinstance(a, BoneAgeError):
+                rows.append(error_row(path, a))
+                continue
+            if args.reports:
+                stem = Path(args.reports) / path.stem
+                write_pdf(stem.with_name(stem.name + ".pdf"), film, a)
+                write_png(stem.with_name(stem.name + ".png"), film, a)
+            rows.append(batch_row(str(path), a))
+        return rows
 
     def error_row(path, exc):
         status = "rejected" if isinstance(exc, NotAHandFilm) else "failed"
@@ -127,7 +133,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
     bar = tqdm(total=len(paths), unit="film", desc="scoring", dynamic_ncols=True)
     summary = run_batch(paths, Path(args.out), score, error_row, BATCH_FIELDS, overwrite=args.overwrite,
-                        workers=args.workers, progress=lambda i, n: bar.update(1))
+                        workers=args.workers, batch=args.batch, progress=lambda i, n: bar.update(1))
     bar.close()
     print(f"{summary.line()} -> {args.out}")
     return 0
@@ -217,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--sex-csv", help="CSV with a film column (path/file/id) and a sex column (sex, or male true/false)")
     sc.add_argument("--device", default="auto")
     sc.add_argument("--workers", type=int, default=2, help="threads decoding films ahead of the models")
+    sc.add_argument("--batch", type=int, default=8, help="films whose crops go through the stage model together")
     sc.add_argument("--reports", metavar="DIR", help="also write a PDF and an annotated PNG per film")
     sc.add_argument("--overwrite", action="store_true", help="start the output afresh instead of resuming")
     sc.set_defaults(func=_cmd_score)

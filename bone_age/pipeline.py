@@ -10,7 +10,7 @@ from typing import Mapping
 import numpy as np
 import torch
 
-from .errors import MissingSex, NotAHandFilm
+from .errors import BoneAgeError, MissingSex, NotAHandFilm
 from .gp import GPRegressor
 from .io import Film, read_film
 from .io.film import film_from_array
@@ -58,26 +58,63 @@ class Engine:
 
         Raises ``MissingSex`` when no sex is known, ``NotAHandFilm`` when no hand is found, ``UnreadableFilm``.
         """
-        t = {}
         t0 = time.perf_counter()
         film = source if isinstance(source, Film) else film_from_array(source) if isinstance(source, np.ndarray) else read_film(source)
-        t["read"] = time.perf_counter() - t0
-        sex = parse_sex(sex) if sex is not None else film.meta.patient_sex
-        if sex is None:
-            raise MissingSex("sex is required for RUS-CHN points: pass it (F/M), the file carries none", film.meta.source)
-        age = chronological_age if chronological_age is not None else film.meta.patient_age_years
-        t1 = time.perf_counter()
-        loc = self.localizer(film)
-        t["localize"] = time.perf_counter() - t1
-        if not loc.is_hand:
-            raise NotAHandFilm(loc.reason, film.meta.source)
-        t2 = time.perf_counter()
-        crops = self.classifier.crops(film.pixels, loc.regions, loc.hand_side)
-        t["crop"] = time.perf_counter() - t2
-        t3 = time.perf_counter()
-        probs = self.classifier.probabilities(crops, [r.category for r in loc.regions])
-        t["stage"] = time.perf_counter() - t3
-        t4 = time.perf_counter()
+        read_s = time.perf_counter() - t0
+        result, = self.assess_many([film], [sex], [chronological_age])
+        if isinstance(result, BoneAgeError):
+            raise result
+        timings = dict(result.timings_ms, read=round(read_s * 1000, 2), total=round(result.timings_ms["total"] + read_s * 1000, 2))
+        return replace(result, timings_ms=timings)
+
+    def assess_many(self, films: list[Film], sexes: list[str | None], ages: list[float | None] | None = None) -> list[Assessment | BoneAgeError]:
+        """Assess already-read films; the crops of all of them go through the stage model (and the films through the
+        GP model) in one batch. A film that cannot be assessed gets its exception in its place in the list."""
+        ages = ages or [None] * len(films)
+        out: list[Assessment | BoneAgeError | None] = [None] * len(films)
+        ready = []  # (index, film, sex, age, localization, crops, timings)
+        for i, (film, sex, age) in enumerate(zip(films, sexes, ages)):
+            t, t0 = {}, time.perf_counter()
+            try:
+                sex = parse_sex(sex) if sex is not None else film.meta.patient_sex
+                if sex is None:
+                    raise MissingSex("sex is required for RUS-CHN points: pass it (F/M), the file carries none", film.meta.source)
+                loc = self.localizer(film)
+                t["localize"] = time.perf_counter() - t0
+                if not loc.is_hand:
+                    raise NotAHandFilm(loc.reason, film.meta.source)
+            except BoneAgeError as exc:
+                out[i] = exc
+                continue
+            t1 = time.perf_counter()
+            crops = self.classifier.crops(film.pixels, loc.regions, loc.hand_side)
+            t["crop"] = time.perf_counter() - t1
+            age = age if age is not None else film.meta.patient_age_years
+            ready.append((i, film, sex, age, loc, crops, t))
+        if ready:
+            t2 = time.perf_counter()
+            probs = self.classifier.probabilities(np.concatenate([r[5] for r in ready]),
+                                                  [reg.category for r in ready for reg in r[4].regions])
+            stage_s = (time.perf_counter() - t2) / len(ready)
+            gp_months, gp_s = None, 0.0
+            if self.gp is not None:
+                t3 = time.perf_counter()
+                gp_months, _ = self.gp.predict_months([r[1].pixels for r in ready], [r[2] == "male" for r in ready])
+                gp_s = (time.perf_counter() - t3) / len(ready)
+            for j, (i, film, sex, age, loc, _, t) in enumerate(ready):
+                t4 = time.perf_counter()
+                result = self._result(film, sex, age, loc, probs[j * len(loc.regions):(j + 1) * len(loc.regions)])
+                t["score"] = time.perf_counter() - t4
+                t["stage"] = stage_s
+                if gp_months is not None:
+                    result = _with_gp(result, round(float(gp_months[j]) / 12.0, 2))
+                    t["gp"] = gp_s
+                t["total"] = sum(t.values())
+                out[i] = replace(result, timings_ms={k: round(v * 1000, 2) for k, v in t.items()})
+        return out
+
+    def _result(self, film: Film, sex: str, age: float | None, loc, probs: np.ndarray) -> Assessment:
+        """Stages (most probable, with confidence and points) from the stage probabilities, then the RUS-CHN score."""
         stages = []
         for region, p in zip(loc.regions, probs):
             n = self.standard.n_stages(region.bone)
@@ -88,18 +125,10 @@ class Engine:
                                     points=self.standard.points_for(sex, region.bone, k)))
         warnings = [f"{s.bone}: low stage confidence ({s.confidence:.2f})" for s in stages if s.confidence < LOW_CONFIDENCE]
         warnings += [f"{r.bone}: region found with low confidence ({r.confidence:.2f})" for r in loc.regions if r.confidence < LOW_CONFIDENCE]
-        result = _scored(Assessment(source=film.meta.source, sex=sex, regions=loc.regions, stages=tuple(stages),
-                                    total_score=0, bone_age_years=0.0, range_flag="", chronological_age_years=age,
-                                    warnings=tuple(warnings), model_versions=self.model_versions, film=film.meta,
-                                    hand_side=loc.hand_side))
-        t["score"] = time.perf_counter() - t4
-        if self.gp is not None:
-            t5 = time.perf_counter()
-            months, _ = self.gp.predict_months([film.pixels], [sex == "male"])
-            result = _with_gp(result, round(float(months[0]) / 12.0, 2))
-            t["gp"] = time.perf_counter() - t5
-        t["total"] = time.perf_counter() - t0
-        return replace(result, timings_ms={k: round(v * 1000, 2) for k, v in t.items()})
+        return _scored(Assessment(source=film.meta.source, sex=sex, regions=loc.regions, stages=tuple(stages),
+                                  total_score=0, bone_age_years=0.0, range_flag="", chronological_age_years=age,
+                                  warnings=tuple(warnings), model_versions=self.model_versions, film=film.meta,
+                                  hand_side=loc.hand_side))
 
 
 def _scored(a: Assessment) -> Assessment:

@@ -70,3 +70,20 @@ def test_assess_command_prints_table(capsys, tmp_path):
     out = capsys.readouterr().out
     assert "Radius" in out and "set by hand" in out and "bone age (RUS-CHN)" in out
     assert (tmp_path / "IMG0000035.pdf").is_file()
+
+
+def test_assess_many_matches_assess_and_keeps_errors_in_place():
+    from bone_age.io import read_film
+    from bone_age.io.film import film_from_array
+    from bone_age.pipeline import Engine
+
+    engine = Engine(device="cpu", gp=False)
+    film = read_film(REPO / "assets/samples/IMG0000035.jpg")
+    noise = film_from_array(np.random.default_rng(2).random((300, 240)).astype(np.float32))
+    many = engine.assess_many([film, noise, film], ["M", "M", None])
+    one = engine.assess(film, sex="M")
+    from bone_age.errors import MissingSex, NotAHandFilm
+
+    assert isinstance(many[1], NotAHandFilm) and isinstance(many[2], MissingSex)
+    assert [s.stage for s in many[0].stages] == [s.stage for s in one.stages]
+    assert many[0].total_score == one.total_score
