@@ -31,3 +31,17 @@ def test_version_and_help():
     assert out.returncode == 0 and out.stdout.startswith("bone-age ")
     out = subprocess.run([sys.executable, "-m", "bone_age.cli", "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "standard" in out.stdout and "Traceback" not in out.stderr
+
+
+def test_models_command_lists_shipped_models(capsys):
+    from bone_age.registry import list_models
+
+    assert main(["models"]) == 0
+    out = capsys.readouterr().out
+    for name in list_models():
+        assert name in out
+
+
+def test_train_refuses_missing_arguments(capsys):
+    assert main(["train", "localizer", "--out", "x"]) == 2
+    assert "needs --data" in capsys.readouterr().err
