@@ -22,6 +22,7 @@ class GPRegressor:
     def __init__(self, model: LoadedModel):
         self.model = model
         self.size = int(model.card["input_size"])
+        self.mean, self.sd = float(model.card["target_mean_months"]), float(model.card["target_sd_months"])
 
     @torch.no_grad()
     def predict_months(self, pixels: list[np.ndarray], male: list[bool]) -> tuple[np.ndarray, np.ndarray]:
@@ -29,4 +30,4 @@ class GPRegressor:
         dev = next(self.model.module.parameters()).device
         x = torch.from_numpy(np.stack([to_model_input(squash(p, self.size)) for p in pixels])).to(dev)
         out = self.model.module(x, torch.tensor(male, device=dev)).float().cpu().numpy()
-        return out[:, 0], np.exp(0.5 * out[:, 1])
+        return out[:, 0] * self.sd + self.mean, np.exp(0.5 * out[:, 1]) * self.sd

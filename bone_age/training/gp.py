@@ -111,7 +111,8 @@ def train_gp(rsna299: Path, out: Path, *, epochs: int = 4, size: int = 224, batc
         "task": "gp", "architecture": "GlobalRegressor", "backbone": "efficientnet_lite0", "input_size": size,
         "resize_rule": "whole film resized to input_size x input_size without keeping the aspect ratio (as the 299 px training copies)",
         "normalization": "gray in [0,1]: (x-0.5)/0.25, replicated to 3 channels",
-        "target": f"bone age months standardised: (months - {MEAN_MONTHS}) / {SD_MONTHS}; outputs mean and log-variance",
+        "target": "bone age in months, standardised with target_mean_months and target_sd_months; outputs mean and log-variance",
+        "target_mean_months": MEAN_MONTHS, "target_sd_months": SD_MONTHS,
         "data": "RSNA Pediatric Bone Age 2017 training films, 299x299 copy from GitHub samirsafwan/Predicting-Bone-Age-with-Deep-CNNs "
                 "(research use with attribution; Halabi et al., Radiology 2019). Greulich-Pyle readings.",
         "split": "reserved_ids.txt (official test ids 4360-4559 among them) dropped; validation = films whose id hashes to "
