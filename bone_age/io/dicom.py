@@ -43,9 +43,10 @@ def read(path: Path) -> tuple[np.ndarray, FilmMeta]:
     if stored.ndim != 2:
         raise UnreadableFilm(f"expected one 2-D frame, got pixel array of shape {stored.shape}", path)
 
-    values = apply_modality_lut(stored, ds).astype(np.float64)
+    modality = apply_modality_lut(stored, ds)  # stays integer when there is no rescale, as a VOI LUT indexes it
+    values = modality.astype(np.float64)
     if "VOILUTSequence" in ds:
-        out = apply_voi_lut(values, ds, prefer_lut=True).astype(np.float64)
+        out = apply_voi_lut(modality, ds, prefer_lut=True).astype(np.float64)
         bits = int(ds.VOILUTSequence[0].LUTDescriptor[2]) or 16
         unit = np.clip(out / (2**bits - 1), 0.0, 1.0)
     elif "WindowCenter" in ds and "WindowWidth" in ds:
