@@ -44,17 +44,16 @@ def test_tree_loader_without_crops_fails_clearly(tmp_path):
 
 
 @pytest.mark.slow
-def test_supervised_training_runs_end_to_end(tmp_path):
-    # The loop trains, evaluates per category and writes weights + card. It does NOT yet learn this synthetic
-    # task above chance (open bug, see the stage issue's note), so no accuracy is asserted here.
-    make_tree(tmp_path / "tree", per_stage=8)
-    weights, metrics = train_supervised(tmp_path / "tree", tmp_path / "stage.synthetic", epochs=2, crop=32, batch=16,
+def test_supervised_training_learns(tmp_path):
+    make_tree(tmp_path / "tree")
+    weights, metrics = train_supervised(tmp_path / "tree", tmp_path / "stage.synthetic", epochs=15, crop=32, batch=16,
                                         device="cpu")
     assert weights.is_file()
     card = json.loads((tmp_path / "stage.synthetic.json").read_text())
-    assert card["training_mode"] == "supervised" and card["test_metrics"]["all"]["n"] == 16
+    assert card["training_mode"] == "supervised" and card["test_metrics"]["all"]["n"] == 48
     assert set(metrics) == {"DIP", "Radius", "all"}
-    assert 0 <= metrics["all"]["accuracy"] <= metrics["all"]["within_one"] <= 1
+    assert metrics["all"]["accuracy"] > 0.8  # chance: 1/4 even when guessing among the 4 stages used
+    assert metrics["all"]["within_one"] >= metrics["all"]["accuracy"]
     with pytest.raises(FileExistsError):
         train_supervised(tmp_path / "tree", tmp_path / "stage.synthetic", epochs=1, crop=32, device="cpu")
 

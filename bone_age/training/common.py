@@ -39,6 +39,16 @@ def with_imagenet_encoder(model: torch.nn.Module, device: torch.device) -> torch
     return model.to(device)
 
 
+def train_mode_frozen_bn(model: torch.nn.Module) -> torch.nn.Module:
+    """Training mode, but batch-norm layers keep their ImageNet statistics (small batches of small crops
+    otherwise replace them with noisy ones)."""
+    model.train()
+    for m in model.modules():
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+            m.eval()
+    return model
+
+
 def seed_everything(seed: int) -> np.random.Generator:
     random.seed(seed)
     torch.manual_seed(seed)

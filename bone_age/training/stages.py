@@ -17,7 +17,7 @@ from ..registry import load_model
 from ..standard import RusChnStandard, load_standard
 from ..transforms import to_model_input
 from .augment import random_photometric
-from .common import EpochLog, make_optimizer, save_model, start_run, step, with_imagenet_encoder
+from .common import EpochLog, make_optimizer, save_model, start_run, step, train_mode_frozen_bn, with_imagenet_encoder
 from .rsna import load_rsna_hands
 from .splits import split_of
 from .stage_data import StageFilm, load_rus_chn_tree, localize_films, read_crop
@@ -200,7 +200,7 @@ def train_supervised(root: Path, out: Path, *, epochs: int = 20, crop: int = 80,
     opt, sched = make_optimizer(model, lr, epochs * math.ceil(len(train) / batch))
     log = EpochLog(epochs)
     for epoch in range(epochs):
-        model.train()
+        train_mode_frozen_bn(model)
         order = rng.permutation(len(train))
         losses = []
         for i in range(0, len(order), batch):
