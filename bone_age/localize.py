@@ -95,11 +95,13 @@ class Localizer:
         for k in self.ORIENTATIONS:
             rotated = np.ascontiguousarray(np.rot90(pixels, k))
             (xy, conf), = self.keypoints([rotated])
+            verdict = self._accept(xy, conf)
             if float(conf.mean()) >= self.threshold:  # something hand-like: look closer before judging its layout
                 rxy, rconf = self._refine(rotated, xy)
-                if self._accept(rxy, rconf)[0] or not self._accept(xy, conf)[0]:
-                    xy, conf = rxy, rconf
-            ok, why = self._accept(xy, conf)
+                refined = self._accept(rxy, rconf)
+                if refined[0] or not verdict[0]:
+                    xy, conf, verdict = rxy, rconf, refined
+            ok, why = verdict
             if best is None or ok or float(conf.mean()) > float(best[2].mean()):
                 best = (k, xy, conf, ok, why)
             if ok:
