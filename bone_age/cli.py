@@ -98,17 +98,11 @@ def _sex_map(path: str | None) -> dict[str, str]:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
-    from .batch import find_films, run_batch
-    from .errors import BoneAgeError, NotAHandFilm
+    from .errors import NotAHandFilm
     from .pipeline import Engine
     from .report import BATCH_FIELDS, batch_row, write_pdf, write_png
 
-    paths = find_films(Path(args.folder), args.recursive)
-    if not paths:
-        print(f"error: no films found in {args.folder}", file=sys.stderr)
-        return 2
+    paths = _films_or_error(args)
     engine = Engine(device=args.device)
     sexes = _sex_map(args.sex_csv)
 
@@ -131,12 +125,99 @@ def _cmd_score(args: argparse.Namespace) -> int:
         status = "rejected" if isinstance(exc, NotAHandFilm) else "failed"
         return batch_row(str(path), status=status, reason=f"{type(exc).__name__}: {exc.reason}")
 
-    bar = tqdm(total=len(paths), unit="film", desc="scoring", dynamic_ncols=True)
-    summary = run_batch(paths, Path(args.out), score, error_row, BATCH_FIELDS, overwrite=args.overwrite,
-                        workers=args.workers, batch=args.batch, progress=lambda i, n: bar.update(1))
+    return _folder_batch(args, paths, score, error_row, BATCH_FIELDS)
+
+
+def _folder_batch(args: argparse.Namespace, paths: list[Path], score, error_row, fields: list[str]) -> int:
+    """The shared batch behaviour: progress bar, error rows, resume, no overwrite unless asked; a summary line."""
+    from tqdm import tqdm
+
+    from .batch import run_batch
+
+    bar = tqdm(total=len(paths), unit="film", desc=args.command, dynamic_ncols=True)
+    summary = run_batch(paths, Path(args.out), score, error_row, fields, overwrite=args.overwrite,
+                        workers=args.workers, batch=getattr(args, "batch", 8), progress=lambda i, n: bar.update(1))
     bar.close()
     print(f"{summary.line()} -> {args.out}")
     return 0
+
+
+def _films_or_error(args: argparse.Namespace) -> list[Path]:
+    from .batch import find_films
+
+    paths = find_films(Path(args.folder), args.recursive)
+    if not paths:
+        raise FileNotFoundError(f"no films found in {args.folder}")
+    return paths
+
+
+def _per_film(score_one, error_row):
+    """A batch scorer from a one-film scorer; a film's own failure becomes its error row."""
+
+    def score(items):
+        rows = []
+        for path, film in items:
+            try:
+                rows.append(score_one(path, film))
+            except (BoneAgeError, ValueError) as exc:
+                rows.append(error_row(path, exc))
+        return rows
+
+    return score
+
+
+def _cmd_bonescan(args: argparse.Namespace) -> int:
+    from .bonescan import BoneScanReader
+    from .bonescan.report import BATCH_FIELDS, batch_row
+
+    paths = _films_or_error(args)
+    reader = BoneScanReader(device=args.device)
+
+    def error_row(path, exc):
+        return batch_row(str(path), status="failed", reason=f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}")
+
+    def score_one(path, film):
+        return batch_row(str(path), reader.read(film, kind=args.kind, view=args.view))
+
+    return _folder_batch(args, paths, _per_film(score_one, error_row), error_row, BATCH_FIELDS)
+
+
+def _cmd_clavicle(args: argparse.Namespace) -> int:
+    from .clavicle import ClavicleSegmenter
+    from .clavicle.report import BATCH_FIELDS, batch_row, write_masks
+
+    paths = _films_or_error(args)
+    seg = ClavicleSegmenter(device=args.device)
+
+    def error_row(path, exc):
+        return batch_row(str(path), status="failed", reason=f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}")
+
+    def score_one(path, film):
+        r = seg.segment(film, pixel_spacing_mm=args.pixel_spacing)
+        if args.masks:
+            write_masks(Path(args.masks), path.stem, r)
+        return batch_row(str(path), r)
+
+    return _folder_batch(args, paths, _per_film(score_one, error_row), error_row, BATCH_FIELDS)
+
+
+def _cmd_fracture(args: argparse.Namespace) -> int:
+    from .fracture import FractureDetector
+    from .fracture.report import BATCH_FIELDS, batch_row, write_overlay
+
+    paths = _films_or_error(args)
+    det = FractureDetector(device=args.device)
+
+    def error_row(path, exc):
+        return batch_row(str(path), status="failed", reason=f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}")
+
+    def score_one(path, film):
+        r = det.detect(film)
+        if args.overlays:
+            write_overlay(Path(args.overlays), path.stem, film.pixels, r)
+        return batch_row(str(path), r)
+
+    return _folder_batch(args, paths, _per_film(score_one, error_row), error_row, BATCH_FIELDS)
 
 
 def _cmd_models(args: argparse.Namespace) -> int:
@@ -185,6 +266,26 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
         train_gp(Path(args.data), Path(args.out), epochs=args.epochs, size=args.size or 192, device=args.device,
                  limit=args.limit, overwrite=args.overwrite)
+    elif args.what == "bonescan":
+        from .training.bonescan import train_region_classifier
+
+        train_region_classifier(Path(args.data), Path(args.out), epochs=args.epochs, device=args.device,
+                                limit=args.limit, overwrite=args.overwrite)
+    elif args.what == "bonescan-wholebody":
+        from .training.bonescan import train_wholebody_detector
+
+        train_wholebody_detector(Path(args.data), Path(args.out), epochs=args.epochs, max_side=args.size or 1024,
+                                 device=args.device, limit=args.limit, overwrite=args.overwrite)
+    elif args.what == "clavicle":
+        from .training.clavicle import train_clavicle
+
+        train_clavicle(Path(args.data), Path(args.out), epochs=args.epochs, device=args.device, limit=args.limit,
+                       overwrite=args.overwrite)
+    elif args.what == "fracture":
+        from .training.fracture import train_fracture
+
+        train_fracture(Path(args.data), Path(args.out), epochs=args.epochs, max_side=args.size or 512,
+                       device=args.device, limit=args.limit, overwrite=args.overwrite)
     elif args.what == "regions":
         from ._resources import assets_dir
         from .training.region_fit import fit_region_rule
@@ -228,19 +329,53 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--overwrite", action="store_true", help="start the output afresh instead of resuming")
     sc.set_defaults(func=_cmd_score)
 
+    bs = sub.add_parser("bonescan", help="bone scans (BS-80K layouts): abnormal uptake per region crop or whole-body scan")
+    bs.add_argument("folder")
+    bs.add_argument("-r", "--recursive", action="store_true")
+    bs.add_argument("--out", required=True, help="results.csv or results.jsonl (re-running resumes)")
+    bs.add_argument("--kind", choices=["auto", "region", "wholebody"], default="auto",
+                    help="auto: a tall scan at least 160 px wide is whole-body, anything else a region crop")
+    bs.add_argument("--view", choices=["ANT", "POST"], help="view of every scan (else from the file or folder name)")
+    bs.add_argument("--device", default="auto")
+    bs.add_argument("--workers", type=int, default=2, help="threads decoding scans ahead of the model")
+    bs.add_argument("--overwrite", action="store_true", help="start the output afresh instead of resuming")
+    bs.set_defaults(func=_cmd_bonescan)
+
+    cl = sub.add_parser("clavicle", help="segment both clavicles on frontal chest films: outlines, area, length")
+    cl.add_argument("folder")
+    cl.add_argument("-r", "--recursive", action="store_true")
+    cl.add_argument("--out", required=True, help="results.csv or results.jsonl (re-running resumes)")
+    cl.add_argument("--pixel-spacing", type=float, help="mm per pixel for films that do not carry it (JSRT: 0.175)")
+    cl.add_argument("--masks", metavar="DIR", help="also write a label PNG per film (1 patient's right, 2 left)")
+    cl.add_argument("--device", default="auto")
+    cl.add_argument("--workers", type=int, default=2, help="threads decoding films ahead of the model")
+    cl.add_argument("--overwrite", action="store_true", help="start the output afresh instead of resuming")
+    cl.set_defaults(func=_cmd_clavicle)
+
+    fr = sub.add_parser("fracture", help="fractures on musculoskeletal films: probability, boxes, outlines")
+    fr.add_argument("folder")
+    fr.add_argument("-r", "--recursive", action="store_true")
+    fr.add_argument("--out", required=True, help="results.csv or results.jsonl (re-running resumes)")
+    fr.add_argument("--overlays", metavar="DIR", help="also write a PNG per film with the boxes and outlines drawn")
+    fr.add_argument("--device", default="auto")
+    fr.add_argument("--workers", type=int, default=2, help="threads decoding films ahead of the model")
+    fr.add_argument("--overwrite", action="store_true", help="start the output afresh instead of resuming")
+    fr.set_defaults(func=_cmd_fracture)
+
     mo = sub.add_parser("models", help="list the shipped models and their held-out metrics")
     mo.set_defaults(func=_cmd_models)
 
     t = sub.add_parser("train", help="train a model (see the model cards under models/)")
-    t.add_argument("what", choices=["localizer", "regions", "stages", "gp"])
+    t.add_argument("what", choices=["localizer", "regions", "stages", "gp", "bonescan", "bonescan-wholebody", "clavicle", "fracture"])
     t.add_argument("--data", help="data folder: hand_landmarks (localizer, regions), rsna_hands (weak stages), "
-                                  "the RSNA 299 px repository root (gp)")
+                                  "the RSNA 299 px repository root (gp), BS-80K region-crop root (bonescan) or "
+                                  "whole-body root (bonescan-wholebody), JSRT/SCR or CRASS12 root (clavicle), FracAtlas root (fracture)")
     t.add_argument("--rus-chn-root", help="stages: the RUS-CHN stage-labelled crop set (supervised training)")
     t.add_argument("--localizer", default=DEFAULT_LOCALIZER, help="stages (weak): the localizer model that cuts the crops")
     t.add_argument("--cache", help="stages (weak): JSON file caching the localizer's keypoints per film")
     t.add_argument("--out", help="output path without extension, e.g. models/localizer_effnet_lite0.rsna_rusbox_v1")
     t.add_argument("--epochs", type=int, default=24)
-    t.add_argument("--size", type=int, help="gp: input size in pixels (default 192)")
+    t.add_argument("--size", type=int, help="gp: input size in pixels (default 192); bonescan-wholebody: long side (1024); fracture: long side (512)")
     t.add_argument("--device", default="auto", help="auto, cpu or cuda")
     t.add_argument("--limit", type=int, default=None, help="use only the first N films (smoke tests)")
     t.add_argument("--overwrite", action="store_true", help="replace an existing model of the same name")

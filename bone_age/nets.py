@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["HeatmapNet", "StageNet", "GlobalRegressor", "encoder"]
+__all__ = ["HeatmapNet", "StageNet", "GlobalRegressor", "ImageClassifier", "UNet", "encoder"]
 
 
 def encoder(name: str, **kwargs) -> nn.Module:
@@ -95,6 +95,43 @@ class GlobalRegressor(nn.Module):
         return self.head(torch.cat([f, male.float()[:, None]], 1))
 
 
+class ImageClassifier(nn.Module):
+    """Encoder + global average pool + linear: ``n_outputs`` logits per image."""
+
+    def __init__(self, n_outputs: int = 1, backbone: str = "efficientnet_lite0", dropout: float = 0.2):
+        super().__init__()
+        self.encoder = encoder(backbone, out_indices=(4,))
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(self.encoder.feature_info.channels()[-1], n_outputs))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.encoder(x)[-1].mean(dim=(2, 3)))
+
+
+def _conv_bn(cin: int, cout: int) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+
+
+class UNet(nn.Module):
+    """U-Net: encoder strides 2..32, a decoder that upsamples and joins each skip; ``n_classes`` logit maps at the
+    input's size (input sides must be multiples of 32)."""
+
+    def __init__(self, n_classes: int, backbone: str = "efficientnet_lite0", widths: tuple[int, ...] = (128, 64, 48, 32)):
+        super().__init__()
+        self.encoder = encoder(backbone, out_indices=(0, 1, 2, 3, 4))
+        chans = self.encoder.feature_info.channels()
+        ins = [chans[-1]] + list(widths[:-1])
+        self.blocks = nn.ModuleList(nn.Sequential(_conv_bn(i + s, w), _conv_bn(w, w))
+                                    for i, s, w in zip(ins, reversed(chans[:-1]), widths))
+        self.head = nn.Conv2d(widths[-1], n_classes, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        feats = self.encoder(x)
+        y = feats[-1]
+        for block, skip in zip(self.blocks, reversed(feats[:-1])):
+            y = block(torch.cat([F.interpolate(y, size=skip.shape[-2:], mode="nearest"), skip], 1))
+        return F.interpolate(self.head(y), size=x.shape[-2:], mode="bilinear", align_corners=False)
+
+
 def _register() -> None:
     from .registry import register_architecture
 
@@ -109,6 +146,21 @@ def _register() -> None:
     @register_architecture("GlobalRegressor")
     def _gp(card: dict) -> nn.Module:
         return GlobalRegressor(backbone=card["backbone"])
+
+    @register_architecture("ImageClassifier")
+    def _classifier(card: dict) -> nn.Module:
+        return ImageClassifier(len(card["outputs"]), backbone=card["backbone"])
+
+    @register_architecture("UNet")
+    def _unet(card: dict) -> nn.Module:
+        return UNet(len(card["classes"]), backbone=card["backbone"])
+
+    @register_architecture("Detector")
+    def _detector(card: dict) -> nn.Module:
+        from .detection import build_detector
+
+        return build_detector(len(card["classes"]), masks=bool(card.get("masks")), backbone=card["backbone"],
+                              min_size=card["min_size"], max_size=card["max_size"])
 
 
 _register()

@@ -4,8 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from PyQt6.QtCore import QObject, QRectF, Qt, QThread, pyqtSignal
-from PyQt6.QtGui import QAction, QBrush, QColor, QImage, QPen, QPixmap
+from PyQt6.QtCore import QObject, QPointF, QRectF, Qt, QThread, pyqtSignal
+from PyQt6.QtGui import QAction, QBrush, QColor, QImage, QPen, QPixmap, QPolygonF
 from PyQt6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGraphicsScene, QGraphicsView,
                              QHBoxLayout, QLabel, QMainWindow, QPushButton, QSlider, QSpinBox, QSplitter,
                              QTableWidget, QVBoxLayout, QWidget)
@@ -13,7 +13,7 @@ from PyQt6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout
 from bone_age.errors import BoneAgeError
 from bone_age.standard import load_standard
 
-from .state import ViewerState
+from .state import MODULES, ViewerState, module_shapes, module_summary
 
 
 class _Worker(QObject):
@@ -42,7 +42,7 @@ class FilmView(QGraphicsView):
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
         self.setBackgroundBrush(QBrush(QColor(20, 20, 20)))
 
-    def show_film(self, pixels, regions=(), stages=()) -> None:
+    def show_film(self, pixels, regions=(), stages=(), shapes=()) -> None:
         scene = self.scene()
         scene.clear()
         h, w = pixels.shape
@@ -58,6 +58,21 @@ class FilmView(QGraphicsView):
             label.setDefaultTextColor(color)
             label.setScale(max(1.0, w / 800))
             label.setPos(x1, y1 - 18 * max(1.0, w / 800))
+        for sh in shapes:
+            pen = QPen(QColor(*sh.color))
+            pen.setWidthF(max(1.0, w / 500))
+            if sh.kind == "rect":
+                x1, y1, x2, y2 = sh.points
+                scene.addRect(QRectF(x1, y1, x2 - x1, y2 - y1), pen)
+                anchor = (x1, y1)
+            else:
+                scene.addPolygon(QPolygonF([QPointF(x, y) for x, y in sh.points]), pen)
+                anchor = sh.points[0]
+            if sh.label:
+                label = scene.addText(sh.label)
+                label.setDefaultTextColor(QColor(*sh.color))
+                label.setScale(max(1.0, w / 800))
+                label.setPos(anchor[0], anchor[1] - 18 * max(1.0, w / 800))
         self.setSceneRect(QRectF(0, 0, w, h))
         self.fitInView(self.sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
 
@@ -77,10 +92,14 @@ class MainWindow(QMainWindow):
         self.state.subscribe(self._on_state)
         self._engine = None
         self._engine_factory = engine_factory
+        self._runners: dict[str, Callable] = {}
         self._threads: list[tuple[QThread, _Worker]] = []
         self.std = load_standard()
 
         self.view = FilmView()
+        self.module = QComboBox()
+        self.module.addItems(MODULES)
+        self.module.currentTextChanged.connect(self._module_changed)
         self.sex = QComboBox()
         self.sex.addItems(["(from file)", "female", "male"])
         self.sex.currentTextChanged.connect(self._sex_changed)
@@ -105,6 +124,7 @@ class MainWindow(QMainWindow):
         self.warnings.setWordWrap(True)
         self.warnings.setStyleSheet("color: #c60")
         form = QFormLayout()
+        form.addRow("Module", self.module)
         form.addRow("Sex", self.sex)
         form.addRow("Chronological age (y)", self.age)
         form.addRow("Window low", self.lo)
@@ -152,6 +172,10 @@ class MainWindow(QMainWindow):
             return
         self.run_button.setEnabled(False)
         self.statusBar().showMessage("Assessing…")
+        if self.module.currentText() != MODULES[0]:
+            name, film = self.module.currentText(), self.state.film
+            self._start(lambda: self._runner(name)(film), self._module_done)
+            return
 
         def job():
             if self._engine is None:
@@ -166,6 +190,36 @@ class MainWindow(QMainWindow):
         self.run_button.setEnabled(True)
         self.state.set_assessment(result)
         self.statusBar().showMessage(f"Assessed in {result.timings_ms.get('total', 0):.0f} ms")
+
+    def _runner(self, name: str) -> Callable:
+        """The module's reader, built on first use (off the GUI thread) and kept."""
+        if name not in self._runners:
+            if name == "Fracture":
+                from bone_age.fracture import FractureDetector
+
+                self._runners[name] = FractureDetector().detect
+            elif name == "Clavicle":
+                from bone_age.clavicle import ClavicleSegmenter
+
+                self._runners[name] = ClavicleSegmenter().segment
+            else:
+                from bone_age.bonescan import BoneScanReader
+
+                self._runners[name] = BoneScanReader().read
+        return self._runners[name]
+
+    def _module_done(self, result) -> None:
+        self.run_button.setEnabled(True)
+        self.state.set_module_result(result)
+        self.statusBar().showMessage(f"{self.module.currentText()}: done")
+
+    def _module_changed(self, name: str) -> None:
+        bone_age = name == MODULES[0]
+        for w in (self.sex, self.age, self.table):
+            w.setEnabled(bone_age)
+        self.run_button.setText("Assess" if bone_age else f"Run {name.lower()}")
+        if self.state.film is not None:
+            self.state.set_module_result(None)
 
     def _failed(self, message: str) -> None:
         self.run_button.setEnabled(True)
@@ -198,7 +252,7 @@ class MainWindow(QMainWindow):
 
     def _export_dialog(self) -> None:
         if self.state.assessment is None:
-            self.statusBar().showMessage("Nothing to export: assess a film first.")
+            self.statusBar().showMessage("Nothing to export: assess a hand film first (reports cover bone age).")
             return
         path, _ = QFileDialog.getSaveFileName(self, "Export report", "report.pdf", "PDF (*.pdf);;PNG (*.png)")
         if path:
@@ -230,12 +284,16 @@ class MainWindow(QMainWindow):
         self._redraw()
         if what == "assessment":
             self._fill_table()
+        if what == "module" and self.state.module_result is not None:
+            self.summary.setText("\n".join(module_summary(self.state.module_result)))
+            self.warnings.setText("")
 
     def _redraw(self) -> None:
         if self.state.film is None:
             return
-        a = self.state.assessment
-        self.view.show_film(self.state.display_image(), a.regions if a else (), a.stages if a else ())
+        a = self.state.assessment if self.module.currentText() == MODULES[0] else None
+        shapes = module_shapes(self.state.module_result) if self.state.module_result is not None else ()
+        self.view.show_film(self.state.display_image(), a.regions if a else (), a.stages if a else (), shapes)
 
     def _fill_table(self) -> None:
         a = self.state.assessment

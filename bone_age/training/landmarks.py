@@ -13,6 +13,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from scipy.optimize import linear_sum_assignment
 
 from .splits import reserved_ids
 
@@ -47,24 +48,31 @@ def _joint(a, b) -> np.ndarray:
     return np.array([(max(a[0], b[0]) + min(a[2], b[2])) / 2, (max(a[1], b[1]) + min(a[3], b[3])) / 2])
 
 
+def _link(ends: list, boxes: list) -> list:
+    """``boxes`` reordered so that boxes[i] is the one that continues ends[i]: the matching of least total
+    centre-to-centre distance (adjacent bones of one finger are nearer than bones of neighbouring fingers)."""
+    cost = np.array([[np.linalg.norm(_center(a) - _center(b)) for b in boxes] for a in ends])
+    rows, cols = linear_sum_assignment(cost)
+    return [boxes[c] for _, c in sorted(zip(rows, cols))]
+
+
 def _fingers_from_boxes(rus_boxes: list[dict]) -> dict | None:
-    """Assign the 21 RUS-bone boxes to fingers, ordered by distance from the thumb metacarpal; None if incomplete."""
+    """Assign the 21 RUS-bone boxes to fingers by chaining each metacarpal to its phalanges (least-distance
+    matching layer by layer), fingers ordered by their metacarpal's distance from the thumb's; None if incomplete."""
     by: dict[str, list] = {}
     for b in rus_boxes:
         by.setdefault(b["label"], []).append((b["x1"], b["y1"], b["x2"], b["y2"]))
     need = {"MCPFirst": 1, "MCP": 4, "ProximalPhalanx": 5, "MiddlePhalanx": 4, "DistalPhalanx": 5, "Radius": 1, "Ulna": 1}
     if any(len(by.get(k, [])) != n for k, n in need.items()):
         return None
-    thumb_mc = _center(by["MCPFirst"][0])
-
-    def order(boxes):
-        return sorted(boxes, key=lambda b: float(np.linalg.norm(_center(b) - thumb_mc)))
-
-    pp, dp, mp, mc = (order(by[k]) for k in ("ProximalPhalanx", "DistalPhalanx", "MiddlePhalanx", "MCP"))
-    fingers = {"thumb": {"mc": by["MCPFirst"][0], "pp": pp[0], "dp": dp[0]},
-               "Radius": by["Radius"][0], "Ulna": by["Ulna"][0]}
+    thumb_mc = by["MCPFirst"][0]
+    mc = [thumb_mc] + sorted(by["MCP"], key=lambda b: float(np.linalg.norm(_center(b) - _center(thumb_mc))))
+    pp = _link(mc, by["ProximalPhalanx"])
+    mp = _link(pp[1:], by["MiddlePhalanx"])
+    dp = _link([pp[0]] + mp, by["DistalPhalanx"])
+    fingers = {"thumb": {"mc": thumb_mc, "pp": pp[0], "dp": dp[0]}, "Radius": by["Radius"][0], "Ulna": by["Ulna"][0]}
     for i, name in enumerate(FINGERS[1:]):
-        fingers[name] = {"mc": mc[i], "pp": pp[i + 1], "mp": mp[i], "dp": dp[i + 1]}
+        fingers[name] = {"mc": mc[i + 1], "pp": pp[i + 1], "mp": mp[i], "dp": dp[i + 1]}
     return fingers
 
 
@@ -112,8 +120,10 @@ def bone_boxes_from_fingers(f: dict) -> dict[str, tuple]:
     return out
 
 
-def load_landmark_films(root: Path, max_side: int = 512, drop_reserved: bool = True) -> list[LandmarkFilm]:
-    """Films of ``root`` (the hand_landmarks folder) with a complete set of RUS-bone boxes, minus reserved ids.
+def load_landmark_films(root: Path, max_side: int = 512, drop_reserved: bool = True,
+                        consistent_only: bool = False) -> list[LandmarkFilm]:
+    """Films of ``root`` (the hand_landmarks folder) with a complete set of RUS-bone boxes, minus reserved ids
+    (and, if ``consistent_only``, minus films whose finger chains do not run in line: see ``chains_consistent``).
 
     The 21 "hand keypoints" of the other source are not used: overlays show them off the joints (finger tips
     inside the distal phalanx, thumb CMC mid-shaft), while the bone boxes sit on the bones.
@@ -136,6 +146,8 @@ def load_landmark_films(root: Path, max_side: int = 512, drop_reserved: bool = T
         sx, sy = tw / w, th / h
         img = cv2.resize(img, (tw, th), interpolation=cv2.INTER_AREA if min(sx, sy) < 1 else cv2.INTER_LINEAR)
         kp = keypoints_from_boxes(fingers) * np.array([sx, sy], np.float32)
+        if consistent_only and not chains_consistent(kp):
+            continue
         boxes = {k: (b[0] * sx, b[1] * sy, b[2] * sx, b[3] * sy) for k, b in bone_boxes_from_fingers(fingers).items()}
         films.append(LandmarkFilm(e["id"], img, kp, boxes, e.get("boneage_months"), e.get("male")))
     _logger.info("%d landmark films with complete RUS-bone boxes", len(films))

@@ -74,7 +74,7 @@ def train_localizer(data: Path, out: Path, *, epochs: int = 24, size: int = 224,
                     device: str = "auto", seed: int = 0, overwrite: bool = False, limit: int | None = None) -> Path:
     """Train, keep the best validation epoch, save ``out``.safetensors + card. ``limit`` caps films (tests)."""
     rng, dev = start_run(out, overwrite, seed, device)
-    films = load_landmark_films(Path(data))
+    films = load_landmark_films(Path(data), consistent_only=True)
     if limit:
         films = films[:limit]
     train = [f for f in films if split_of(f.id) == "train"] or films
@@ -123,7 +123,7 @@ def calibrate_hand_threshold(data: Path, model_name: str, models_root: Path | No
     from .._resources import models_dir
     from .common import update_card
 
-    films = [f for f in load_landmark_films(Path(data)) if split_of(f.id) == "val"]
+    films = [f for f in load_landmark_films(Path(data), consistent_only=True) if split_of(f.id) == "val"]
     loc = Localizer(load_model(model_name, "cpu", models_root))
     conf = [float(loc.keypoints([film_from_array(f.image).pixels])[0][1].mean()) for f in films]
     threshold = round(0.5 * float(np.percentile(conf, 2)), 4)

@@ -24,7 +24,7 @@ def box_iou(a, b) -> float:
 
 def fit_region_rule(data: Path, rule_path: Path, bones: list[str] | None = None) -> dict[str, tuple[float, float, float]]:
     """Grid-search (length_scale, width_scale) per bone for the best mean IoU; writes them into ``rule_path``."""
-    films = [f for f in load_landmark_films(Path(data)) if split_of(f.id) == "train"]
+    films = [f for f in load_landmark_films(Path(data), consistent_only=True) if split_of(f.id) == "train"]
     rule = load_region_rule(rule_path)
     kps = [{k: tuple(f.keypoints[i]) for i, k in enumerate(KEYPOINTS)} for f in films]
     grid_l, grid_w = np.arange(0.2, 2.01, 0.05), np.arange(0.1, 1.81, 0.05)

@@ -61,3 +61,48 @@ def test_assess_override_and_export(window, qtbot, tmp_path):
     assert window.export_report(tmp_path / "r.pdf").read_bytes()[:5] == b"%PDF-"
     shot = window.grab().toImage()
     assert shot.width() > 0 and np.isfinite(b.bone_age_years)
+
+
+def test_module_overlays_and_summaries_from_results():
+    from bone_age.bonescan.results import BoneScanResult, Hotspot, RegionFinding
+    from bone_age.clavicle.results import ClavicleResult, ClavicleSide
+    from bone_age.fracture.results import FractureInstance, FractureResult
+    from gui.state import module_shapes, module_summary
+
+    fr = FractureResult("f", 0.8, True, 0.4, (FractureInstance(0.8, (1, 2, 30, 40), ((1, 2), (30, 2), (30, 40))),))
+    assert [s.kind for s in module_shapes(fr)] == ["rect", "poly"]
+    assert "0.80 (fracture suspected" in module_summary(fr)[0]
+    cl = ClavicleResult("c", 100, 100, (ClavicleSide("right", True, ((1, 1), (9, 1), (9, 3)), 20, 8, 5.0, 2.0),
+                                        ClavicleSide("left", False)), 0.5)
+    assert len(module_shapes(cl)) == 1 and module_summary(cl)[:2] == [
+        "Right clavicle: length 2.0 mm, area 5 mm²", "Left clavicle: not found"]
+    bs = BoneScanResult("b", "wholebody", "ANT", (RegionFinding("chestR", "ANT", 0.9, True, 0.3, (0, 10, 50, 90)),),
+                        (Hotspot("abnormal", 0.7, (5, 5, 9, 9)),), "det")
+    shapes = module_shapes(bs)
+    assert [s.color for s in shapes] == [(255, 60, 60), (255, 0, 255)]
+    assert "abnormal" in module_summary(bs)[0] and module_summary(bs)[1] == "Whole-body detector: det"
+
+
+@pytest.mark.skipif(not list_models("bonescan_region"), reason="no shipped bone-scan model")
+def test_bone_scan_module_runs_in_the_viewer(window, qtbot, tmp_path):
+    import cv2
+
+    crop = (np.random.default_rng(0).poisson(30, (165, 65))).astype(np.uint8)
+    cv2.imwrite(str(tmp_path / "crop.png"), crop)
+    assert window.open_path(tmp_path / "crop.png")
+    window.module.setCurrentText("Bone scan")
+    assert not window.table.isEnabled() and window.run_button.text() == "Run bone scan"
+    window.run_assessment()
+    qtbot.waitUntil(lambda: window.state.module_result is not None, timeout=60000)
+    assert "P(abnormal uptake)" in window.summary.text()
+
+
+@pytest.mark.skipif(not list_models("fracture"), reason="no shipped fracture model")
+def test_fracture_module_runs_in_the_viewer(window, qtbot):
+    assert window.open_path(SAMPLE)
+    window.module.setCurrentText("Fracture")
+    window.run_assessment()
+    qtbot.waitUntil(lambda: window.state.module_result is not None, timeout=60000)
+    assert "Fracture probability" in window.summary.text()
+    window.module.setCurrentText("Bone age (RUS-CHN)")
+    assert window.state.module_result is None

@@ -1,0 +1,86 @@
+"""Fracture detector on FracAtlas: COCO box/mask mAP on the official valid and test fractures, film-level AUC.
+
+    python benchmarks/fracture_accuracy.py --data DIR [--model NAME] [--update-card] [--sheet]
+
+mAP (pycocotools) over the official split's fractured images; film-level AUC, sensitivity and specificity at the
+card's threshold over every film of the split (the fractured ones plus the non-fractured films hashed into it).
+``--sheet`` writes a contact sheet of test predictions (benchmarks/results/fracture_contact_sheet.png).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+from _common import RESULTS, write_result
+from bone_age._resources import models_dir
+from bone_age.fracture import FractureDetector
+from bone_age.fracture.layout import read_fracatlas
+from bone_age.fracture.report import write_overlay
+from bone_age.io import read_film
+from bone_age.registry import default_model
+from bone_age.training.detection import coco_metrics, predict
+from bone_age.training.fracture import image_split, sample
+from bone_age.training.metrics import sensitivity_at_specificity
+
+
+def evaluate(det: FractureDetector, imgs) -> dict:
+    frac = [i for i in imgs if i.fractured]
+    preds = predict(det.model.module, [sample(i) for i in frac], det.max_side, det.device)
+    out = {"n_fractured_images": len(frac), "n_instances": int(sum(len(i.boxes) for i in frac)),
+           **coco_metrics([sample(i) for i in frac], preds, ["fracture"], masks=True)}
+    others = [i for i in imgs if not i.fractured]
+    other_preds = predict(det.model.module, [sample(i) for i in others], det.max_side, det.device)
+    probs = np.array([float(p["scores"].max()) if len(p["scores"]) else 0.0 for p in preds + other_preds])
+    labels = np.array([1] * len(frac) + [0] * len(others))
+    pred = probs >= det.threshold
+    out.update({"n_films": len(labels), "auc": round(float(roc_auc_score(labels, probs)), 4), "threshold": det.threshold,
+                "sensitivity": round(float(pred[labels == 1].mean()), 4),
+                "specificity": round(float((~pred[labels == 0]).mean()), 4),
+                "sensitivity_at_90_specificity": round(sensitivity_at_specificity(probs, labels, 0.9), 4)})
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", type=Path, required=True)
+    ap.add_argument("--model", default=None)
+    ap.add_argument("--update-card", action="store_true")
+    ap.add_argument("--sheet", action="store_true")
+    args = ap.parse_args()
+    name = args.model or default_model("fracture")
+    det = FractureDetector(name, device="cpu")
+    imgs = read_fracatlas(args.data)
+    result = {"model": name, **{split: evaluate(det, [i for i in imgs if image_split(i) == key])
+                                for split, key in (("official_valid", "val"), ("official_test", "test"))}}
+    write_result("fracture_accuracy", result)
+    print(json.dumps(result, indent=1))
+    if args.sheet:
+        tiles = []
+        for i in [i for i in imgs if image_split(i) == "test" and i.fractured][:16]:
+            px = read_film(i.path).pixels
+            tile = cv2.imread(str(write_overlay(RESULTS / "fracture_sheet_tmp", Path(i.id).stem, px, det.detect(px))))
+            for b in i.boxes:
+                s = tile.shape[1] / px.shape[1]
+                cv2.rectangle(tile, tuple(int(v * s) for v in b[:2]), tuple(int(v * s) for v in b[2:]), (0, 255, 0), 2)
+            tiles.append(cv2.resize(tile, (300, 360)))
+        rows = [np.hstack(tiles[k:k + 4] + [np.zeros_like(tiles[0])] * (4 - len(tiles[k:k + 4]))) for k in range(0, len(tiles), 4)]
+        cv2.imwrite(str(RESULTS / "fracture_contact_sheet.png"), np.vstack(rows))
+        for f in (RESULTS / "fracture_sheet_tmp").iterdir():
+            f.unlink()
+        (RESULTS / "fracture_sheet_tmp").rmdir()
+        print(f"wrote {RESULTS / 'fracture_contact_sheet.png'} (green: annotated boxes; red: predicted)")
+    if args.update_card:
+        path = models_dir() / f"{name}.json"
+        card = json.loads(path.read_text())
+        card["test_metrics"] = {k: v for k, v in result.items() if k != "model"}
+        card["test_metrics"]["command"] = "python benchmarks/fracture_accuracy.py --data <FracAtlas root> --update-card"
+        path.write_text(json.dumps(card, indent=1))
+
+
+if __name__ == "__main__":
+    main()

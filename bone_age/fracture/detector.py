@@ -1,0 +1,60 @@
+"""Fracture detection on musculoskeletal films: Mask R-CNN instances and a film-level probability."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from ..io import Film, read_film
+from ..io.film import film_from_array
+from ..registry import LoadedModel, default_model, load_model
+from .results import FractureInstance, FractureResult
+
+__all__ = ["FractureDetector", "detect"]
+
+
+class FractureDetector:
+    """Wraps a loaded fracture ``Detector``. The film is scaled so its long side is the card's ``max_size``."""
+
+    def __init__(self, model: str | LoadedModel | None = None, device: str = "auto"):
+        self.device = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
+        self.model = model if isinstance(model, LoadedModel) else load_model(model or default_model("fracture"), self.device)
+        card = self.model.card
+        self.max_side, self.threshold = int(card["max_size"]), float(card["threshold"])
+        self.show_score = float(card.get("instance_score_threshold", 0.3))
+
+    @torch.no_grad()
+    def detect(self, source: str | Path | np.ndarray | Film) -> FractureResult:
+        film = source if isinstance(source, Film) else film_from_array(source) if isinstance(source, np.ndarray) else read_film(source)
+        px = film.pixels
+        s = min(1.0, self.max_side / max(px.shape))
+        small = cv2.resize(px, (round(px.shape[1] * s), round(px.shape[0] * s)), interpolation=cv2.INTER_AREA) if s < 1 else px
+        out = self.model.module([torch.from_numpy(np.repeat(small[None], 3, 0)).to(self.device)])[0]
+        scores = out["scores"].cpu().numpy()
+        prob = float(scores.max()) if scores.size else 0.0
+        instances = []
+        for k in np.flatnonzero(scores >= self.show_score):
+            box = tuple(round(float(v) / s, 1) for v in out["boxes"][k].cpu())
+            contour = ()
+            if "masks" in out:
+                m = (out["masks"][k, 0].cpu().numpy() >= 0.5).astype(np.uint8)
+                cnts, _ = cv2.findContours(m, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+                if cnts:
+                    c = max(cnts, key=cv2.contourArea)[:, 0] / s
+                    contour = tuple((round(float(x), 1), round(float(y), 1)) for x, y in c)
+            instances.append(FractureInstance(round(float(scores[k]), 4), box, contour))
+        return FractureResult(film.meta.source, round(prob, 4), prob >= self.threshold, self.threshold, tuple(instances),
+                              {self.model.name: self.model.sha256})
+
+
+@lru_cache(maxsize=2)
+def _detector(device: str) -> FractureDetector:
+    return FractureDetector(device=device)
+
+
+def detect(source: str | Path | np.ndarray | Film, device: str = "auto") -> FractureResult:
+    """One call: fracture probability, boxes and outlines on a film with the shipped model (loaded once)."""
+    return _detector(device).detect(source)

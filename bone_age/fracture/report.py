@@ -1,0 +1,42 @@
+"""Rows of the ``bone-age fracture`` batch output, and the optional overlay images."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .results import FractureResult
+
+__all__ = ["BATCH_FIELDS", "batch_row", "write_overlay"]
+
+BATCH_FIELDS = ["path", "status", "reason", "probability", "fractured", "threshold", "n_instances", "boxes"]
+
+
+def batch_row(path: str, r: FractureResult | None = None, status: str = "scored", reason: str = "") -> dict:
+    row = {k: "" for k in BATCH_FIELDS}
+    row.update(path=path, status=status, reason=reason)
+    if r is not None:
+        row.update(probability=r.probability, fractured=r.fractured, threshold=r.threshold, n_instances=len(r.instances),
+                   boxes=" ".join(f"{i.score:.2f}@{','.join(f'{v:.0f}' for v in i.box_xyxy)}" for i in r.instances))
+    return row
+
+
+def write_overlay(folder: Path, stem: str, pixels: np.ndarray, r: FractureResult, max_side: int = 1200) -> Path:
+    """``<stem>_fracture.png``: the film with boxes and outlines (written atomically)."""
+    s = min(1.0, max_side / max(pixels.shape))
+    img = cv2.cvtColor((cv2.resize(pixels, None, fx=s, fy=s, interpolation=cv2.INTER_AREA) * 255).astype(np.uint8),
+                       cv2.COLOR_GRAY2BGR)
+    for inst in r.instances:
+        x1, y1, x2, y2 = (int(round(v * s)) for v in inst.box_xyxy)
+        cv2.rectangle(img, (x1, y1), (x2, y2), (0, 0, 255), 2)
+        cv2.putText(img, f"{inst.score:.2f}", (x1, max(12, y1 - 4)), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 255), 1)
+        if inst.contour_xy:
+            cv2.polylines(img, [np.round(np.array(inst.contour_xy) * s).astype(np.int32)], True, (0, 200, 255), 1)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{stem}_fracture.png"
+    tmp = folder / f".{path.name}.tmp.png"
+    cv2.imwrite(str(tmp), img)
+    tmp.replace(path)
+    return path

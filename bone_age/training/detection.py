@@ -1,0 +1,155 @@
+"""Train a Faster/Mask R-CNN detector (``bone_age.detection``) and score it with COCO metrics (pycocotools)."""
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import cv2
+import numpy as np
+import torch
+
+from ..detection import build_detector
+from ..io import read_film
+from .common import EpochLog, make_optimizer, save_model, step
+
+_logger = logging.getLogger(__name__)
+
+
+@dataclass
+class DetectionSample:
+    """One image and its instances in the image's pixels: boxes (N, 4) xyxy, labels 1..C, polygons per instance."""
+
+    path: Path
+    boxes: np.ndarray
+    labels: np.ndarray
+    polygons: list[list[np.ndarray]] = field(default_factory=list)
+
+
+def load_scaled(sample: DetectionSample, max_side: int) -> tuple[np.ndarray, float]:
+    """The image with its long side at most ``max_side`` and the scale applied."""
+    px = read_film(sample.path).pixels
+    s = min(1.0, max_side / max(px.shape))
+    if s < 1:
+        px = cv2.resize(px, (round(px.shape[1] * s), round(px.shape[0] * s)), interpolation=cv2.INTER_AREA)
+    return px, s
+
+
+def _masks(sample: DetectionSample, scale: float, hw: tuple[int, int]) -> np.ndarray:
+    out = np.zeros((len(sample.boxes), *hw), np.uint8)
+    for i, polys in enumerate(sample.polygons):
+        cv2.fillPoly(out[i], [np.round(p * scale).astype(np.int32) for p in polys], 1)
+    return out
+
+
+def _target(sample: DetectionSample, px: np.ndarray, scale: float, masks: bool, rng: np.random.Generator | None):
+    boxes = sample.boxes.astype(np.float32).reshape(-1, 4) * scale
+    m = _masks(sample, scale, px.shape) if masks else None
+    if rng is not None:
+        if rng.random() < 0.5:
+            px = px[:, ::-1]
+            boxes = boxes[:, [2, 1, 0, 3]] * [-1, 1, -1, 1] + [px.shape[1], 0, px.shape[1], 0]
+            m = m[:, :, ::-1] if m is not None else None
+        px = np.clip(np.clip(px, 0, 1) ** np.exp(rng.uniform(-0.3, 0.3)) * rng.uniform(0.85, 1.15), 0, 1)
+    target = {"boxes": torch.as_tensor(boxes, dtype=torch.float32), "labels": torch.as_tensor(sample.labels, dtype=torch.int64)}
+    if m is not None:
+        target["masks"] = torch.from_numpy(np.ascontiguousarray(m))
+    return torch.from_numpy(np.repeat(np.ascontiguousarray(px, np.float32)[None], 3, 0)), target
+
+
+@torch.no_grad()
+def predict(model, samples: list[DetectionSample], max_side: int, device) -> list[dict]:
+    """Model outputs on each image scaled as in training: boxes in the image's own pixels, ``scale`` and ``hw`` (the
+    scaled size, the frame of ``masks``)."""
+    model.eval()
+    outs = []
+    for s in samples:
+        px, scale = load_scaled(s, max_side)
+        o = {k: v.cpu() for k, v in model([torch.from_numpy(np.repeat(px[None], 3, 0)).to(device)])[0].items()}
+        outs.append(dict(o, boxes=o["boxes"] / scale, scale=scale, hw=px.shape))
+    return outs
+
+
+def coco_metrics(samples: list[DetectionSample], preds: list[dict], classes: list[str], masks: bool = False) -> dict:
+    """Box (and mask) mAP50 and mAP50-95 by pycocotools, computed in each image's scaled frame."""
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    images, anns, dets = [], [], []
+    for i, (s, p) in enumerate(zip(samples, preds)):
+        scale, (h, w) = p["scale"], p["hw"]
+        images.append({"id": i, "height": int(h), "width": int(w)})
+        gt_masks = _masks(s, scale, (h, w)) if masks else None
+        for j, (b, lab) in enumerate(zip(s.boxes, s.labels)):
+            a = {"id": len(anns) + 1, "image_id": i, "category_id": int(lab), "iscrowd": 0, **_xywh(b * scale)}
+            if masks:
+                a["segmentation"] = _rle(gt_masks[j])
+            anns.append(a)
+        for j in range(len(p["boxes"])):
+            d = {"image_id": i, "category_id": int(p["labels"][j]), "score": float(p["scores"][j]),
+                 **_xywh(p["boxes"][j].numpy() * scale)}
+            if masks:
+                d["segmentation"] = _rle((p["masks"][j, 0] >= 0.5).numpy().astype(np.uint8))
+            dets.append(d)
+    with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints its progress and tables
+        gt = COCO()
+        gt.dataset = {"images": images, "annotations": anns, "categories": [{"id": k + 1, "name": c} for k, c in enumerate(classes)]}
+        gt.createIndex()
+    out = {}
+    for kind in ("bbox", "segm") if masks else ("bbox",):
+        if not dets or not anns:
+            out.update({f"{kind}_map50": 0.0, f"{kind}_map50_95": 0.0})
+            continue
+        with contextlib.redirect_stdout(io.StringIO()):
+            ev = COCOeval(gt, gt.loadRes(dets), kind)
+            ev.evaluate(), ev.accumulate(), ev.summarize()
+        out.update({f"{kind}_map50": round(float(ev.stats[1]), 4), f"{kind}_map50_95": round(float(ev.stats[0]), 4)})
+    return out
+
+
+def _xywh(b) -> dict:
+    x1, y1, x2, y2 = (float(v) for v in b)
+    return {"bbox": [x1, y1, x2 - x1, y2 - y1], "area": (x2 - x1) * (y2 - y1)}
+
+
+def _rle(m: np.ndarray) -> dict:
+    from pycocotools import mask as mask_utils
+
+    r = mask_utils.encode(np.asfortranarray(m))
+    r["counts"] = r["counts"].decode()
+    return r
+
+
+def train_detector(train: list[DetectionSample], val: list[DetectionSample], classes: list[str], out: Path, card: dict,
+                   *, rng: np.random.Generator, device: torch.device, masks: bool = False, max_side: int = 512,
+                   epochs: int = 12, batch: int = 4, lr: float = 1e-3,
+                   pretrained: Callable[[torch.nn.Module], object] | None = None) -> tuple[Path, dict]:
+    """Train, keep the best validation box mAP50 epoch, save weights + card (``card`` is extended)."""
+    model = build_detector(len(classes), masks=masks, min_size=max_side, max_size=max_side)
+    if pretrained:
+        pretrained(model.backbone.encoder)
+    model.to(device)
+    opt, sched = make_optimizer(model, lr, epochs * math.ceil(len(train) / batch))
+    log, best, best_state, best_metrics = EpochLog(epochs), -1.0, None, {}
+    cache = [load_scaled(s, max_side) for s in train]
+    for epoch in range(epochs):
+        model.train()
+        order, total = rng.permutation(len(train)), 0.0
+        for i in range(0, len(order), batch):
+            items = [_target(train[j], *cache[j], masks, rng) for j in order[i:i + batch]]
+            losses = model([x.to(device) for x, _ in items], [{k: v.to(device) for k, v in t.items()} for _, t in items])
+            total += step(opt, sched, sum(losses.values())) * len(items)
+        metrics = coco_metrics(val, predict(model, val, max_side, device), classes, masks)
+        log(epoch, loss=total / len(train), **metrics)
+        if metrics["bbox_map50"] > best:
+            best, best_metrics = metrics["bbox_map50"], metrics
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    model.load_state_dict(best_state)
+    card = dict(card, architecture="Detector", backbone="efficientnet_lite0", classes=list(classes), masks=masks,
+                min_size=max_side, max_size=max_side, epochs=epochs, n_train=len(train), n_val=len(val),
+                val_metrics=best_metrics)
+    return save_model(model.cpu(), out, card), best_metrics

@@ -1,0 +1,111 @@
+"""The fracture module: FracAtlas layout and quirks, COCO metrics, training on a synthetic tree, API and CLI."""
+import csv
+import json
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from bone_age.fracture.layout import read_fracatlas
+
+SPLITS = {"train": range(0, 8), "valid": range(8, 10), "test": range(10, 12)}
+
+
+def make_fracatlas(root, seed=0):
+    """12 fractured films (a bright crack each, polygon + box in the COCO file) and 12 non-fractured ones;
+    IMG0000011 is listed with fractured=0 although it lies in Fractured (the real release's quirk)."""
+    rng = np.random.default_rng(seed)
+    for d in ("images/Fractured", "images/Non_fractured", "Annotations/COCO JSON", "Utilities/Fracture Split"):
+        (root / d).mkdir(parents=True)
+    images, anns, rows = [], [], []
+    for k in range(24):
+        name = f"IMG{k:07d}.jpg"
+        img = np.clip(rng.normal(70, 10, (160, 128)), 0, 255).astype(np.uint8)
+        cv2.rectangle(img, (44, 10), (84, 150), 150, -1)  # a bone
+        fractured = k < 12
+        if fractured:
+            y = int(rng.integers(40, 110))
+            poly = np.array([[40, y], [88, y + 6], [88, y + 12], [40, y + 6]], np.float32)
+            cv2.fillPoly(img, [poly.astype(np.int32)], 255)
+            images.append({"id": k + 1, "width": 128, "height": 160, "file_name": name})
+            anns.append({"id": k + 1, "image_id": k + 1, "category_id": 0, "iscrowd": 0, "segmentation": [poly.ravel().tolist()],
+                         "bbox": [40.0, float(y), 48.0, 12.0], "area": 48 * 9.0})
+        cv2.imwrite(str(root / "images" / ("Fractured" if fractured else "Non_fractured") / name), img)
+        rows.append({"image_id": name, "fractured": int(fractured and k != 11)})
+    (root / "Annotations/COCO JSON/COCO_fracture_masks.json").write_text(
+        json.dumps({"images": images, "annotations": anns, "categories": [{"id": 0, "name": "fractured"}]}))
+    with open(root / "dataset.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, ["image_id", "fractured"])
+        w.writeheader()
+        w.writerows(rows)
+    for split, ids in SPLITS.items():
+        (root / "Utilities/Fracture Split" / f"{split}.csv").write_text("image_id\n" + "".join(f"IMG{k:07d}.jpg\n" for k in ids))
+
+
+def test_layout_reads_instances_official_split_and_the_quirk(tmp_path):
+    make_fracatlas(tmp_path)
+    imgs = {i.id: i for i in read_fracatlas(tmp_path)}
+    assert len(imgs) == 24 and sum(i.fractured for i in imgs.values()) == 12
+    assert imgs["IMG0000011.jpg"].fractured and imgs["IMG0000011.jpg"].split == "test"
+    assert imgs["IMG0000009.jpg"].split == "val" and imgs["IMG0000020.jpg"].split is None
+    one = imgs["IMG0000003.jpg"]
+    assert one.boxes.shape == (1, 4) and one.boxes[0, 2] == 88 and one.polygons[0][0].shape == (4, 2)
+    with pytest.raises(FileNotFoundError, match="not a FracAtlas folder"):
+        read_fracatlas(tmp_path / "images")
+
+
+def test_coco_metrics_perfect_and_wrong_predictions(tmp_path):
+    from bone_age.training.detection import coco_metrics
+    from bone_age.training.fracture import sample
+
+    make_fracatlas(tmp_path)
+    imgs = [i for i in read_fracatlas(tmp_path) if i.fractured][:4]
+    samples = [sample(i) for i in imgs]
+    perfect, wrong = [], []
+    for s in samples:
+        m = np.zeros((1, 1, 160, 128), np.float32)
+        cv2.fillPoly(m[0, 0], [s.polygons[0][0].astype(np.int32)], 1)
+        base = {"labels": torch.tensor([1]), "scores": torch.tensor([0.9]), "scale": 1.0, "hw": (160, 128)}
+        perfect.append(dict(base, boxes=torch.from_numpy(s.boxes), masks=torch.from_numpy(m)))
+        wrong.append(dict(base, boxes=torch.tensor([[0.0, 0.0, 20.0, 20.0]]), masks=torch.zeros(1, 1, 160, 128)))
+    good = coco_metrics(samples, perfect, ["fracture"], masks=True)
+    assert good["bbox_map50"] == pytest.approx(1.0) and good["segm_map50"] > 0.9
+    assert coco_metrics(samples, wrong, ["fracture"], masks=True)["bbox_map50"] == 0
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    from bone_age.training.fracture import train_fracture
+
+    root = tmp_path_factory.mktemp("frac")
+    make_fracatlas(root / "fa")
+    train_fracture(root / "fa", root / "models" / "frac_test", epochs=2, max_side=160, negatives=0.5, batch=4, device="cpu")
+    return root
+
+
+def test_trained_detector_and_card(trained, monkeypatch):
+    from bone_age.fracture import FractureDetector
+    from bone_age.fracture.results import FractureResult
+
+    monkeypatch.setenv("BONE_AGE_MODELS", str(trained / "models"))
+    card = json.loads((trained / "models" / "frac_test.json").read_text())
+    assert card["task"] == "fracture" and card["masks"] and card["n_train_fractured"] == 8 and 0 <= card["threshold"] <= 1
+    r = FractureDetector(device="cpu").detect(trained / "fa" / "images" / "Fractured" / "IMG0000010.jpg")
+    assert 0 <= r.probability <= 1 and r.fractured == (r.probability >= r.threshold)
+    assert all(0 <= i.box_xyxy[0] <= i.box_xyxy[2] <= 128 for i in r.instances)
+    assert FractureResult.from_json(r.to_json()) == r
+
+
+def test_fracture_command_rows_overlays_resume(trained, monkeypatch, tmp_path, capsys):
+    from bone_age.cli import main
+
+    monkeypatch.setenv("BONE_AGE_MODELS", str(trained / "models"))
+    folder = trained / "fa" / "images" / "Non_fractured"
+    out = tmp_path / "f.csv"
+    assert main(["fracture", str(folder), "--out", str(out), "--overlays", str(tmp_path / "ov"), "--device", "cpu"]) == 0
+    rows = list(csv.DictReader(open(out)))
+    assert len(rows) == 12 and all(r["status"] == "scored" for r in rows)
+    assert (tmp_path / "ov" / "IMG0000012_fracture.png").is_file()
+    assert main(["fracture", str(folder), "--out", str(out), "--device", "cpu"]) == 0
+    assert "already done 12" in capsys.readouterr().out
