@@ -8,6 +8,8 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+import cv2
+import numpy as np
 import torch
 
 REPO = Path(__file__).resolve().parents[1]
@@ -29,3 +31,29 @@ def write_result(name: str, payload: dict) -> Path:
     out.write_text(json.dumps(payload, indent=1))
     print(f"wrote {out}")
     return out
+
+
+def update_card_metrics(model: str, metrics: dict, command: str) -> None:
+    """Write held-out ``metrics`` (and the command that measured them) into the model's card as ``test_metrics``."""
+    from bone_age._resources import models_dir
+
+    path = models_dir() / f"{model}.json"
+    card = json.loads(path.read_text())
+    card["test_metrics"] = dict(metrics, command=command)
+    path.write_text(json.dumps(card, indent=1))
+
+
+def contact_sheet(tiles: list[np.ndarray], path: Path, tile: int = 320) -> None:
+    """Colour tiles, each fitted into a ``tile`` square, four to a row, written to ``path``."""
+    cells = []
+    for t in tiles:
+        s = tile / max(t.shape[:2])
+        t = cv2.resize(t, (int(t.shape[1] * s), int(t.shape[0] * s)))
+        cell = np.zeros((tile, tile, 3), np.uint8)
+        cell[:t.shape[0], :t.shape[1]] = t
+        cells.append(cell)
+    while len(cells) % 4:
+        cells.append(np.zeros_like(cells[0]))
+    rows = [np.hstack(cells[i:i + 4]) for i in range(0, len(cells), 4)]
+    cv2.imwrite(str(path), np.vstack(rows))
+    print(f"wrote {path}")

@@ -15,8 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _common import write_result
-from bone_age._resources import models_dir
+from _common import update_card_metrics, write_result
 from bone_age.bonescan.classify import RegionClassifier
 from bone_age.bonescan.layout import read_region_crops
 from bone_age.io import read_film
@@ -45,11 +44,8 @@ def main() -> None:
     print(json.dumps({k: {m: v for m, v in r.items() if m != "reliability"} if isinstance(r, dict) else r
                       for k, r in result.items()}, indent=1))
     if args.update_card:
-        path = models_dir() / f"{name}.json"
-        card = json.loads(path.read_text())
-        card["test_metrics"] = {k: v for k, v in result.items() if k != "model"}
-        card["test_metrics"]["command"] = "python benchmarks/bonescan_accuracy.py --data <chest crops> --update-card"
-        path.write_text(json.dumps(card, indent=1))
+        update_card_metrics(name, {k: v for k, v in result.items() if k != "model"},
+                            "python benchmarks/bonescan_accuracy.py --data <chest crops> --update-card")
 
 
 if __name__ == "__main__":

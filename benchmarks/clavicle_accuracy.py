@@ -16,8 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from _common import RESULTS, write_result
-from bone_age._resources import models_dir
+from _common import RESULTS, contact_sheet, update_card_metrics, write_result
 from bone_age.clavicle import ClavicleSegmenter
 from bone_age.clavicle.layout import SIDES, load_masks, read_cases
 from bone_age.io import read_film
@@ -80,16 +79,11 @@ def main() -> None:
               "jaccard_mean_both": round(float(np.mean([np.mean(per[s]["jaccard"]) for s in SIDES])), 4)}
     write_result("clavicle_accuracy", result)
     print(json.dumps(result, indent=1))
-    if tiles:
-        rows = [np.hstack(tiles[i:i + 4] + [np.zeros_like(tiles[0])] * (4 - len(tiles[i:i + 4]))) for i in range(0, len(tiles), 4)]
-        cv2.imwrite(str(RESULTS / "clavicle_contact_sheet.png"), np.vstack(rows))
-        print(f"wrote {RESULTS / 'clavicle_contact_sheet.png'} (green: SCR outline; orange/blue: predicted right/left)")
+    if tiles:  # green: SCR outline; orange / blue: predicted right / left
+        contact_sheet(tiles, RESULTS / "clavicle_contact_sheet.png", tile=256)
     if args.update_card:
-        path = models_dir() / f"{name}.json"
-        card = json.loads(path.read_text())
-        card["test_metrics"] = {k: v for k, v in result.items() if k != "model"}
-        card["test_metrics"]["command"] = "python benchmarks/clavicle_accuracy.py --data <JSRT root> --update-card"
-        path.write_text(json.dumps(card, indent=1))
+        update_card_metrics(name, {k: v for k, v in result.items() if k != "model"},
+                            "python benchmarks/clavicle_accuracy.py --data <JSRT root> --update-card")
 
 
 if __name__ == "__main__":

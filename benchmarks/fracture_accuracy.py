@@ -16,8 +16,7 @@ import cv2
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from _common import RESULTS, write_result
-from bone_age._resources import models_dir
+from _common import RESULTS, contact_sheet, update_card_metrics, write_result
 from bone_age.fracture import FractureDetector
 from bone_age.fracture.layout import read_fracatlas
 from bone_age.fracture.report import write_overlay
@@ -67,19 +66,14 @@ def main() -> None:
             for b in i.boxes:
                 s = tile.shape[1] / px.shape[1]
                 cv2.rectangle(tile, tuple(int(v * s) for v in b[:2]), tuple(int(v * s) for v in b[2:]), (0, 255, 0), 2)
-            tiles.append(cv2.resize(tile, (300, 360)))
-        rows = [np.hstack(tiles[k:k + 4] + [np.zeros_like(tiles[0])] * (4 - len(tiles[k:k + 4]))) for k in range(0, len(tiles), 4)]
-        cv2.imwrite(str(RESULTS / "fracture_contact_sheet.png"), np.vstack(rows))
+            tiles.append(tile)
         for f in (RESULTS / "fracture_sheet_tmp").iterdir():
             f.unlink()
         (RESULTS / "fracture_sheet_tmp").rmdir()
-        print(f"wrote {RESULTS / 'fracture_contact_sheet.png'} (green: annotated boxes; red: predicted)")
+        contact_sheet(tiles, RESULTS / "fracture_contact_sheet.png")  # green: annotated boxes; red: predicted
     if args.update_card:
-        path = models_dir() / f"{name}.json"
-        card = json.loads(path.read_text())
-        card["test_metrics"] = {k: v for k, v in result.items() if k != "model"}
-        card["test_metrics"]["command"] = "python benchmarks/fracture_accuracy.py --data <FracAtlas root> --update-card"
-        path.write_text(json.dumps(card, indent=1))
+        update_card_metrics(name, {k: v for k, v in result.items() if k != "model"},
+                            "python benchmarks/fracture_accuracy.py --data <FracAtlas root> --update-card")
 
 
 if __name__ == "__main__":

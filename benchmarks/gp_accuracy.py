@@ -13,8 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _common import DATA, write_result
-from bone_age._resources import models_dir
+from _common import DATA, update_card_metrics, write_result
 from bone_age.gp import GPRegressor
 from bone_age.io import read_film
 from bone_age.registry import default_model, load_model
@@ -49,11 +48,8 @@ def main() -> None:
     write_result("gp_accuracy", result)
     print(json.dumps(result, indent=1))
     if args.update_card:
-        path = models_dir() / f"{name}.json"
-        card = json.loads(path.read_text())
-        card["test_metrics"] = {k: result[k] for k in ("rsna2017_official_test", "rsna_hands_heldout_unsquashed")}
-        card["test_metrics"]["command"] = "python benchmarks/gp_accuracy.py --update-card"
-        path.write_text(json.dumps(card, indent=1))
+        update_card_metrics(name, {k: result[k] for k in ("rsna2017_official_test", "rsna_hands_heldout_unsquashed")},
+                            "python benchmarks/gp_accuracy.py --update-card")
 
 
 if __name__ == "__main__":

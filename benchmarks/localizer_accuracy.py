@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from _common import DATA, RESULTS, write_result
-from bone_age._resources import models_dir
+from _common import DATA, RESULTS, contact_sheet, update_card_metrics, write_result
 from bone_age.io import read_film
 from bone_age.io.film import film_from_array
 from bone_age.localize import Localizer
@@ -44,28 +42,6 @@ def draw(film_u8: np.ndarray, loc) -> np.ndarray:
     for x, y, _ in loc.keypoints.values():
         cv2.circle(img, (int(x), int(y)), max(2, img.shape[0] // 200), (0, 0, 255), -1)
     return img
-
-
-def contact_sheet(tiles: list[np.ndarray], path: Path, tile: int = 320) -> None:
-    cells = []
-    for t in tiles:
-        s = tile / max(t.shape[:2])
-        t = cv2.resize(t, (int(t.shape[1] * s), int(t.shape[0] * s)))
-        cell = np.zeros((tile, tile, 3), np.uint8)
-        cell[:t.shape[0], :t.shape[1]] = t
-        cells.append(cell)
-    while len(cells) % 4:
-        cells.append(np.zeros_like(cells[0]))
-    rows = [np.hstack(cells[i:i + 4]) for i in range(0, len(cells), 4)]
-    cv2.imwrite(str(path), np.vstack(rows))
-
-
-def update_card_metrics(name: str, result: dict) -> None:
-    path = models_dir() / f"{name}.json"
-    card = json.loads(path.read_text())
-    card["test_metrics"] = {k: v for k, v in result.items() if k not in ("model",)}
-    card["test_metrics"]["command"] = "python benchmarks/localizer_accuracy.py --update-card"
-    path.write_text(json.dumps(card, indent=1))
 
 
 def main() -> None:
@@ -141,7 +117,8 @@ def main() -> None:
     }
     write_result("localizer_accuracy", result)
     if args.update_card:
-        update_card_metrics(name, result)
+        update_card_metrics(name, {k: v for k, v in result.items() if k != "model"},
+                            "python benchmarks/localizer_accuracy.py --update-card")
     print({k: v for k, v in result.items() if k not in ("keypoint_error_pct_hand_length",)})
     print("keypoint error", result["keypoint_error_pct_hand_length"]["mean"], "% mean")
 

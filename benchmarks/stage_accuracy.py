@@ -16,8 +16,7 @@ import numpy as np
 from scipy.stats import pearsonr, spearmanr
 from tqdm import tqdm
 
-from _common import DATA, RESULTS, write_result
-from bone_age._resources import models_dir
+from _common import DATA, RESULTS, update_card_metrics, write_result
 from bone_age.errors import NotAHandFilm
 from bone_age.io import read_film
 from bone_age.pipeline import Engine
@@ -86,12 +85,9 @@ def main() -> None:
     write_result("stage_accuracy", result)
     print(json.dumps({k: v for k, v in result.items() if k in ("test", "reserved")}, indent=1)[:3000])
     if args.update_card:
-        path = models_dir() / f"{engine.classifier.model.name}.json"
-        card = json.loads(path.read_text())
-        card["test_metrics"] = {k: result[k] for k in ("test", "reserved") if k in result}
-        card["test_metrics"]["calibration_fitted_on_train"] = calib
-        card["test_metrics"]["command"] = "python benchmarks/stage_accuracy.py --update-card"
-        path.write_text(json.dumps(card, indent=1))
+        update_card_metrics(engine.classifier.model.name,
+                            {**{k: result[k] for k in ("test", "reserved") if k in result}, "calibration_fitted_on_train": calib},
+                            "python benchmarks/stage_accuracy.py --update-card")
 
 
 def _plot(std, stages: np.ndarray, ages: np.ndarray, male: np.ndarray) -> None:

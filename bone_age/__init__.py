@@ -7,6 +7,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from ._lazy import lazy_getattr
 from .errors import BoneAgeError, MissingSex, ModelFileMismatch, NotAHandFilm, UnreadableFilm
 from .io import Film, read_film
 from .standard import load_standard
@@ -14,13 +15,5 @@ from .standard import load_standard
 __all__ = ["__version__", "assess", "Engine", "override_stages", "read_film", "Film", "load_standard", "load_model",
            "list_models", "BoneAgeError", "UnreadableFilm", "NotAHandFilm", "ModelFileMismatch", "MissingSex"]
 
-_LAZY = {"assess": "pipeline", "Engine": "pipeline", "override_stages": "pipeline", "load_model": "registry",
-         "list_models": "registry"}
-
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-    raise AttributeError(f"module 'bone_age' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, {"assess": "pipeline", "Engine": "pipeline", "override_stages": "pipeline",
+                                      "load_model": "registry", "list_models": "registry"})

@@ -9,8 +9,6 @@ from pathlib import Path
 from . import __version__
 from .errors import BoneAgeError
 
-DEFAULT_LOCALIZER = "localizer_effnet_lite0.rsna_rusbox_v1"
-
 
 def _cmd_standard(args: argparse.Namespace) -> int:
     from .standard import load_standard
@@ -166,58 +164,63 @@ def _per_film(score_one, error_row):
     return score
 
 
-def _cmd_bonescan(args: argparse.Namespace) -> int:
-    from .bonescan import BoneScanReader
-    from .bonescan.report import BATCH_FIELDS, batch_row
-
+def _module_batch(args: argparse.Namespace, batch_row, fields: list[str], make_reader) -> int:
+    """A module's folder command: ``make_reader()`` loads the model and returns ``(path, film) -> result``."""
     paths = _films_or_error(args)
-    reader = BoneScanReader(device=args.device)
+    result_of = make_reader()
 
     def error_row(path, exc):
         return batch_row(str(path), status="failed", reason=f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}")
 
-    def score_one(path, film):
-        return batch_row(str(path), reader.read(film, kind=args.kind, view=args.view))
+    score = _per_film(lambda path, film: batch_row(str(path), result_of(path, film)), error_row)
+    return _folder_batch(args, paths, score, error_row, fields)
 
-    return _folder_batch(args, paths, _per_film(score_one, error_row), error_row, BATCH_FIELDS)
+
+def _cmd_bonescan(args: argparse.Namespace) -> int:
+    from .bonescan import BoneScanReader
+    from .bonescan.report import BATCH_FIELDS, batch_row
+
+    def make_reader():
+        reader = BoneScanReader(device=args.device)
+        return lambda path, film: reader.read(film, kind=args.kind, view=args.view)
+
+    return _module_batch(args, batch_row, BATCH_FIELDS, make_reader)
 
 
 def _cmd_clavicle(args: argparse.Namespace) -> int:
     from .clavicle import ClavicleSegmenter
     from .clavicle.report import BATCH_FIELDS, batch_row, write_masks
 
-    paths = _films_or_error(args)
-    seg = ClavicleSegmenter(device=args.device)
+    def make_reader():
+        seg = ClavicleSegmenter(device=args.device)
 
-    def error_row(path, exc):
-        return batch_row(str(path), status="failed", reason=f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}")
+        def result_of(path, film):
+            r = seg.segment(film, pixel_spacing_mm=args.pixel_spacing)
+            if args.masks:
+                write_masks(Path(args.masks), path.stem, r)
+            return r
 
-    def score_one(path, film):
-        r = seg.segment(film, pixel_spacing_mm=args.pixel_spacing)
-        if args.masks:
-            write_masks(Path(args.masks), path.stem, r)
-        return batch_row(str(path), r)
+        return result_of
 
-    return _folder_batch(args, paths, _per_film(score_one, error_row), error_row, BATCH_FIELDS)
+    return _module_batch(args, batch_row, BATCH_FIELDS, make_reader)
 
 
 def _cmd_fracture(args: argparse.Namespace) -> int:
     from .fracture import FractureDetector
     from .fracture.report import BATCH_FIELDS, batch_row, write_overlay
 
-    paths = _films_or_error(args)
-    det = FractureDetector(device=args.device)
+    def make_reader():
+        det = FractureDetector(device=args.device)
 
-    def error_row(path, exc):
-        return batch_row(str(path), status="failed", reason=f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}")
+        def result_of(path, film):
+            r = det.detect(film)
+            if args.overlays:
+                write_overlay(Path(args.overlays), path.stem, film.pixels, r)
+            return r
 
-    def score_one(path, film):
-        r = det.detect(film)
-        if args.overlays:
-            write_overlay(Path(args.overlays), path.stem, film.pixels, r)
-        return batch_row(str(path), r)
+        return result_of
 
-    return _folder_batch(args, paths, _per_film(score_one, error_row), error_row, BATCH_FIELDS)
+    return _module_batch(args, batch_row, BATCH_FIELDS, make_reader)
 
 
 def _cmd_models(args: argparse.Namespace) -> int:
@@ -257,10 +260,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
         for cat, m in metrics.items():
             print(f"{cat:<10} n={m['n']:<6} accuracy {m['accuracy']:.3f}  within one stage {m['within_one']:.3f}")
     elif args.what == "stages":
+        from .registry import default_model
         from .training.stages import train_weak
 
-        train_weak(Path(args.data), Path(args.out), localizer=args.localizer, epochs=args.epochs, device=args.device,
-                   cache=Path(args.cache) if args.cache else None, limit=args.limit, overwrite=args.overwrite)
+        train_weak(Path(args.data), Path(args.out), localizer=args.localizer or default_model("localizer"),
+                   epochs=args.epochs, device=args.device, cache=Path(args.cache) if args.cache else None,
+                   limit=args.limit, overwrite=args.overwrite)
     elif args.what == "gp":
         from .training.gp import train_gp
 
@@ -294,6 +299,19 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _folder_command(sub, name: str, help_text: str, func) -> argparse.ArgumentParser:
+    """A sub-command over a folder of films, with the options every such command shares."""
+    c = sub.add_parser(name, help=help_text)
+    c.add_argument("folder")
+    c.add_argument("-r", "--recursive", action="store_true")
+    c.add_argument("--out", required=True, help="results.csv or results.jsonl (re-running resumes)")
+    c.add_argument("--device", default="auto", help="auto (GPU when present), cpu or cuda")
+    c.add_argument("--workers", type=int, default=2, help="threads decoding films ahead of the models")
+    c.add_argument("--overwrite", action="store_true", help="start the output afresh instead of resuming")
+    c.set_defaults(func=func)
+    return c
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="bone-age", description="Bone age by the RUS-CHN method, and companion modules.")
     p.add_argument("--version", action="version", version=f"bone-age {__version__}")
@@ -316,51 +334,24 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--device", default="auto", help="auto (GPU when present), cpu or cuda")
     a.set_defaults(func=_cmd_assess)
 
-    sc = sub.add_parser("score", help="score every film in a folder into a CSV or JSONL file")
-    sc.add_argument("folder")
-    sc.add_argument("-r", "--recursive", action="store_true")
-    sc.add_argument("--out", required=True, help="results.csv or results.jsonl (re-running resumes)")
+    sc = _folder_command(sub, "score", "score every film in a folder into a CSV or JSONL file", _cmd_score)
     sc.add_argument("--sex", help="F or M for every film without a sex of its own (DICOM tag or --sex-csv)")
     sc.add_argument("--sex-csv", help="CSV with a film column (path/file/id) and a sex column (sex, or male true/false)")
-    sc.add_argument("--device", default="auto")
-    sc.add_argument("--workers", type=int, default=2, help="threads decoding films ahead of the models")
     sc.add_argument("--batch", type=int, default=8, help="films whose crops go through the stage model together")
     sc.add_argument("--reports", metavar="DIR", help="also write a PDF and an annotated PNG per film")
-    sc.add_argument("--overwrite", action="store_true", help="start the output afresh instead of resuming")
-    sc.set_defaults(func=_cmd_score)
 
-    bs = sub.add_parser("bonescan", help="bone scans (BS-80K layouts): abnormal uptake per region crop or whole-body scan")
-    bs.add_argument("folder")
-    bs.add_argument("-r", "--recursive", action="store_true")
-    bs.add_argument("--out", required=True, help="results.csv or results.jsonl (re-running resumes)")
+    bs = _folder_command(sub, "bonescan", "bone scans (BS-80K layouts): abnormal uptake per region crop or whole-body scan",
+                         _cmd_bonescan)
     bs.add_argument("--kind", choices=["auto", "region", "wholebody"], default="auto",
                     help="auto: a tall scan at least 160 px wide is whole-body, anything else a region crop")
     bs.add_argument("--view", choices=["ANT", "POST"], help="view of every scan (else from the file or folder name)")
-    bs.add_argument("--device", default="auto")
-    bs.add_argument("--workers", type=int, default=2, help="threads decoding scans ahead of the model")
-    bs.add_argument("--overwrite", action="store_true", help="start the output afresh instead of resuming")
-    bs.set_defaults(func=_cmd_bonescan)
 
-    cl = sub.add_parser("clavicle", help="segment both clavicles on frontal chest films: outlines, area, length")
-    cl.add_argument("folder")
-    cl.add_argument("-r", "--recursive", action="store_true")
-    cl.add_argument("--out", required=True, help="results.csv or results.jsonl (re-running resumes)")
+    cl = _folder_command(sub, "clavicle", "segment both clavicles on frontal chest films: outlines, area, length", _cmd_clavicle)
     cl.add_argument("--pixel-spacing", type=float, help="mm per pixel for films that do not carry it (JSRT: 0.175)")
     cl.add_argument("--masks", metavar="DIR", help="also write a label PNG per film (1 patient's right, 2 left)")
-    cl.add_argument("--device", default="auto")
-    cl.add_argument("--workers", type=int, default=2, help="threads decoding films ahead of the model")
-    cl.add_argument("--overwrite", action="store_true", help="start the output afresh instead of resuming")
-    cl.set_defaults(func=_cmd_clavicle)
 
-    fr = sub.add_parser("fracture", help="fractures on musculoskeletal films: probability, boxes, outlines")
-    fr.add_argument("folder")
-    fr.add_argument("-r", "--recursive", action="store_true")
-    fr.add_argument("--out", required=True, help="results.csv or results.jsonl (re-running resumes)")
+    fr = _folder_command(sub, "fracture", "fractures on musculoskeletal films: probability, boxes, outlines", _cmd_fracture)
     fr.add_argument("--overlays", metavar="DIR", help="also write a PNG per film with the boxes and outlines drawn")
-    fr.add_argument("--device", default="auto")
-    fr.add_argument("--workers", type=int, default=2, help="threads decoding films ahead of the model")
-    fr.add_argument("--overwrite", action="store_true", help="start the output afresh instead of resuming")
-    fr.set_defaults(func=_cmd_fracture)
 
     mo = sub.add_parser("models", help="list the shipped models and their held-out metrics")
     mo.set_defaults(func=_cmd_models)
@@ -371,7 +362,7 @@ def build_parser() -> argparse.ArgumentParser:
                                   "the RSNA 299 px repository root (gp), BS-80K region-crop root (bonescan) or "
                                   "whole-body root (bonescan-wholebody), JSRT/SCR or CRASS12 root (clavicle), FracAtlas root (fracture)")
     t.add_argument("--rus-chn-root", help="stages: the RUS-CHN stage-labelled crop set (supervised training)")
-    t.add_argument("--localizer", default=DEFAULT_LOCALIZER, help="stages (weak): the localizer model that cuts the crops")
+    t.add_argument("--localizer", help="stages (weak): the localizer model that cuts the crops (default: the default one)")
     t.add_argument("--cache", help="stages (weak): JSON file caching the localizer's keypoints per film")
     t.add_argument("--out", help="output path without extension, e.g. models/localizer_effnet_lite0.rsna_rusbox_v1")
     t.add_argument("--epochs", type=int, default=24)

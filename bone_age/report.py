@@ -8,6 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ._atomic import write_bytes, write_image
 from .io.film import Film
 from .results import Assessment
 
@@ -41,13 +42,7 @@ def annotate(pixels: np.ndarray, a: Assessment, max_side: int = 1400) -> np.ndar
 
 
 def write_png(path: Path, film: Film, a: Assessment) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ok, buf = cv2.imencode(".png", annotate(film.pixels, a))
-    if not ok:
-        raise OSError(f"cannot encode PNG for {path}")
-    _atomic_write(path, buf.tobytes())
-    return path
+    return write_image(Path(path), annotate(film.pixels, a))
 
 
 def _fmt_age(years: float | None) -> str:
@@ -106,16 +101,8 @@ def write_pdf(path: Path, film: Film, a: Assessment) -> Path:
     story.append(Paragraph("Models: " + ", ".join(f"{k} (sha256 {v[:12]})" for k, v in a.model_versions.items()), small))
     story.append(Paragraph(NOTICE, small))
     doc.build(story)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(path, buf.getvalue())
+    write_bytes(Path(path), buf.getvalue())
     return path
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.parent / f".{path.name}.tmp"
-    tmp.write_bytes(data)
-    tmp.replace(path)
 
 
 def batch_row(path: str, a: Assessment | None = None, status: str = "scored", reason: str = "") -> dict:

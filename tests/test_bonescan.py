@@ -2,7 +2,6 @@
 import csv
 import hashlib
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest

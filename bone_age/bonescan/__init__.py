@@ -5,12 +5,7 @@ whole-body hot-spot detector that trains when the whole-body release is at hand.
 """
 from __future__ import annotations
 
+from .._lazy import lazy_getattr
+
 __all__ = ["read_scan", "BoneScanReader", "kind_of"]
-
-
-def __getattr__(name: str):
-    if name in __all__:
-        from . import api
-
-        return getattr(api, name)
-    raise AttributeError(f"module 'bone_age.bonescan' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, {name: "api" for name in __all__})

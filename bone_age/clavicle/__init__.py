@@ -4,12 +4,7 @@
 """
 from __future__ import annotations
 
+from .._lazy import lazy_getattr
+
 __all__ = ["segment", "ClavicleSegmenter"]
-
-
-def __getattr__(name: str):
-    if name in __all__:
-        from . import segmenter
-
-        return getattr(segmenter, name)
-    raise AttributeError(f"module 'bone_age.clavicle' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, {name: "segmenter" for name in __all__})

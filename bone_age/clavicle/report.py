@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
 import numpy as np
 
+from .._atomic import write_image
 from .results import ClavicleResult
 
 __all__ = ["BATCH_FIELDS", "batch_row", "write_masks"]
@@ -30,10 +30,4 @@ def write_masks(folder: Path, stem: str, r: ClavicleResult) -> Path:
     label = np.zeros((r.height_px, r.width_px), np.uint8)
     for value, side in ((1, "right"), (2, "left")):
         label[r.mask(side) > 0] = value
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{stem}_clavicles.png"
-    tmp = folder / f".{path.name}.tmp.png"
-    cv2.imwrite(str(tmp), label)
-    tmp.replace(path)
-    return path
+    return write_image(Path(folder) / f"{stem}_clavicles.png", label)

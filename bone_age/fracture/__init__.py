@@ -4,12 +4,7 @@
 """
 from __future__ import annotations
 
+from .._lazy import lazy_getattr
+
 __all__ = ["detect", "FractureDetector"]
-
-
-def __getattr__(name: str):
-    if name in __all__:
-        from . import detector
-
-        return getattr(detector, name)
-    raise AttributeError(f"module 'bone_age.fracture' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, {name: "detector" for name in __all__})

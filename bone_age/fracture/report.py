@@ -6,6 +6,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .._atomic import write_image
 from .results import FractureResult
 
 __all__ = ["BATCH_FIELDS", "batch_row", "write_overlay"]
@@ -33,10 +34,4 @@ def write_overlay(folder: Path, stem: str, pixels: np.ndarray, r: FractureResult
         cv2.putText(img, f"{inst.score:.2f}", (x1, max(12, y1 - 4)), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 255), 1)
         if inst.contour_xy:
             cv2.polylines(img, [np.round(np.array(inst.contour_xy) * s).astype(np.int32)], True, (0, 200, 255), 1)
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{stem}_fracture.png"
-    tmp = folder / f".{path.name}.tmp.png"
-    cv2.imwrite(str(tmp), img)
-    tmp.replace(path)
-    return path
+    return write_image(Path(folder) / f"{stem}_fracture.png", img)
