@@ -50,12 +50,13 @@ def main() -> None:
     ap.add_argument("--fracatlas", type=Path, default=Path("/work/data/fracatlas"), help="FracAtlas root (non-hand and hand films)")
     ap.add_argument("--jsrt", type=Path, default=Path("/work/data/jsrt/JSRT/jsrt_images/images"), help="JSRT chest PNGs")
     ap.add_argument("--n-negative", type=int, default=40)
+    ap.add_argument("--split", default="test", choices=["val", "test"], help="val for tuning the region rule, test to report")
     ap.add_argument("--update-card", action="store_true", help="write the held-out metrics into the model card")
     args = ap.parse_args()
     name = args.model or default_model("localizer")
     loc = Localizer(load_model(name))
     rule = load_region_rule()
-    films = [f for f in load_landmark_films(DATA / "hand_landmarks") if split_of(f.id) == "test"]
+    films = [f for f in load_landmark_films(DATA / "hand_landmarks") if split_of(f.id) == args.split]
     errs, contained, ious, accepted, tiles = [], {b: [] for b in rule.bones}, {b: [] for b in rule.bones}, 0, []
     consistent = np.array([chains_consistent(f.keypoints) for f in films])
     for i, f in enumerate(films):
@@ -96,7 +97,7 @@ def main() -> None:
     negatives["synthetic_blank"] = [not loc(film_from_array(np.full((512, 400), v, np.float32))).is_hand for v in (0.0, 0.5, 1.0)]
 
     result = {
-        "model": name, "test_films": len(films),
+        "model": name, "split": args.split, "films": len(films),
         "keypoint_error_pct_hand_length": {"mean": round(float(errs.mean()), 3), "median": round(float(np.median(errs)), 3),
                                            "p95": round(float(np.percentile(errs, 95)), 3),
                                            "per_keypoint_mean": {k: round(float(errs[:, j].mean()), 2) for j, k in enumerate(KEYPOINTS)}},
@@ -108,14 +109,14 @@ def main() -> None:
         "keypoint_error_pct_on_consistent_films": {"mean": round(float(errs[consistent].mean()), 3),
                                                    "median": round(float(np.median(errs[consistent])), 3)},
         "box_iou_with_annotated_bone_box": {b: round(float(np.mean(v)), 3) for b, v in ious.items()},
-        "test_films_accepted_as_hand": round(accepted / len(films), 4),
+        "films_accepted_as_hand": round(accepted / len(films), 4),
         "non_hand_rejected": {k: {"n": len(v), "rejected": round(float(np.mean(v)), 4)} for k, v in negatives.items()},
         "fracatlas_hand_films_accepted": {"n": len(fa_hands), "accepted": round(float(np.mean(fa_hands)), 4) if fa_hands else None},
         "notes": "hand length = distance from the middle finger tip to the radius keypoint (from the annotated boxes); "
                  "growth region in crop = the annotated growth keypoint lies inside the square classifier crop, 5 % of "
                  "its side from the edges",
     }
-    write_result("localizer_accuracy", result)
+    write_result("localizer_accuracy" if args.split == "test" else "localizer_accuracy_val", result)
     if args.update_card:
         update_card_metrics(name, {k: v for k, v in result.items() if k != "model"},
                             "python benchmarks/localizer_accuracy.py --update-card")
