@@ -33,3 +33,26 @@ def test_train_localizer_smoke(tmp_path):
     assert card["task"] == "localizer" and card["n_train"] > 0 and card["hand_threshold"] > 0
     with pytest.raises(FileExistsError):
         train_localizer(DATA_ROOT / "hand_landmarks", out, epochs=1, limit=4)
+
+
+def test_fingers_are_chained_bone_to_bone_not_ordered_by_distance_from_the_thumb():
+    """A spread hand whose middle-finger phalanges lie nearer the thumb than the forefinger's: each finger must
+    still get its own bones, and the derived joints must run in line."""
+    from bone_age.training.landmarks import FINGERS, _fingers_from_boxes, chains_consistent, keypoints_from_boxes
+
+    def box(label, cx, cy, w=6, h=14):
+        return {"label": label, "x1": cx - w / 2, "y1": cy - h / 2, "x2": cx + w / 2, "y2": cy + h / 2}
+
+    # finger -> (x of the finger, y of its metacarpal centre); y grows downwards, bones 16 px apart
+    fingers = {"forefinger": (30, 60), "middle_finger": (45, 40), "ring_finger": (60, 50), "pinky_finger": (75, 62)}
+    boxes = [box("MCPFirst", 10, 80), box("ProximalPhalanx", 4, 64), box("DistalPhalanx", -2, 48),
+             box("Radius", 35, 110), box("Ulna", 60, 110)]
+    for x, y in fingers.values():
+        boxes += [box("MCP", x, y), box("ProximalPhalanx", x, y - 16), box("MiddlePhalanx", x, y - 32),
+                  box("DistalPhalanx", x, y - 48)]
+    f = _fingers_from_boxes(boxes)
+    for name in FINGERS[1:]:
+        xs = {round((b[0] + b[2]) / 2) for b in (f[name][k] for k in ("mc", "pp", "mp", "dp"))}
+        assert xs == {fingers[name][0]}, name
+    assert f["thumb"]["dp"][0] < 0 and chains_consistent(keypoints_from_boxes(f))
+    assert _fingers_from_boxes(boxes[:-1]) is None  # an incomplete set is refused
