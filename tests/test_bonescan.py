@@ -65,6 +65,8 @@ def test_specificity_threshold_and_calibration_metrics():
     a, b = fit_platt(logits, labels)
     rep = binary_report(1 / (1 + np.exp(-(a * logits + b))), labels, t)
     assert 0.8 < rep["auc"] < 0.98 and rep["ece"] < 0.1 and rep["sensitivity_at_90_specificity"] > 0.3
+    lo, hi = rep["auc_ci95_bootstrap"]
+    assert lo < rep["auc"] < hi and hi - lo < 0.2
 
 
 @pytest.fixture(scope="module")

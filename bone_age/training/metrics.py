@@ -41,6 +41,18 @@ def calibration_bins(probs: np.ndarray, labels: np.ndarray, bins: int = 10) -> t
     return float(ece), table
 
 
+def auc_interval(probs: np.ndarray, labels: np.ndarray, n: int = 1000, seed: int = 0) -> tuple[float, float]:
+    """95 % bootstrap interval of the AUC (positives and negatives resampled separately)."""
+    rng = np.random.default_rng(seed)
+    pos, neg = np.asarray(probs)[np.asarray(labels) == 1], np.asarray(probs)[np.asarray(labels) == 0]
+    aucs = []
+    for _ in range(n):
+        p, q = rng.choice(pos, pos.size), rng.choice(neg, neg.size)
+        aucs.append(roc_auc_score(np.r_[np.ones(p.size), np.zeros(q.size)], np.r_[p, q]))
+    lo, hi = np.percentile(aucs, [2.5, 97.5])
+    return round(float(lo), 4), round(float(hi), 4)
+
+
 def binary_report(probs: np.ndarray, labels: np.ndarray, threshold: float) -> dict:
     """AUC, sensitivity/specificity at ``threshold``, sensitivity at 90 % specificity, Brier score, ECE."""
     probs, labels = np.asarray(probs, float), np.asarray(labels, int)
@@ -48,6 +60,7 @@ def binary_report(probs: np.ndarray, labels: np.ndarray, threshold: float) -> di
     pos, neg = labels == 1, labels == 0
     ece, table = calibration_bins(probs, labels)
     return {"n": int(labels.size), "n_positive": int(pos.sum()), "auc": round(float(roc_auc_score(labels, probs)), 4),
+            "auc_ci95_bootstrap": list(auc_interval(probs, labels)),
             "threshold": round(float(threshold), 4),
             "sensitivity": round(float(pred[pos].mean()), 4) if pos.any() else None,
             "specificity": round(float((~pred[neg]).mean()), 4) if neg.any() else None,
