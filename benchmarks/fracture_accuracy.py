@@ -24,20 +24,21 @@ from bone_age.io import read_film
 from bone_age.registry import default_model
 from bone_age.training.detection import coco_metrics, predict
 from bone_age.training.fracture import image_split, sample
-from bone_age.training.metrics import sensitivity_at_specificity
+from bone_age.training.metrics import auc_interval, sensitivity_at_specificity
 
 
 def evaluate(det: FractureDetector, imgs) -> dict:
     frac = [i for i in imgs if i.fractured]
-    preds = predict(det.model.module, [sample(i) for i in frac], det.max_side, det.device)
-    out = {"n_fractured_images": len(frac), "n_instances": int(sum(len(i.boxes) for i in frac)),
-           **coco_metrics([sample(i) for i in frac], preds, ["fracture"], masks=True)}
-    others = [i for i in imgs if not i.fractured]
-    other_preds = predict(det.model.module, [sample(i) for i in others], det.max_side, det.device)
+    kept, preds = predict(det.model.module, [sample(i) for i in frac], det.max_side, det.device)
+    out = {"n_fractured_images": len(kept), "n_instances": int(sum(len(s.boxes) for s in kept)),
+           **coco_metrics(kept, preds, ["fracture"], masks=True)}
+    others, other_preds = predict(det.model.module, [sample(i) for i in imgs if not i.fractured], det.max_side, det.device)
     probs = np.array([float(p["scores"].max()) if len(p["scores"]) else 0.0 for p in preds + other_preds])
-    labels = np.array([1] * len(frac) + [0] * len(others))
+    labels = np.array([1] * len(kept) + [0] * len(others))
     pred = probs >= det.threshold
-    out.update({"n_films": len(labels), "auc": round(float(roc_auc_score(labels, probs)), 4), "threshold": det.threshold,
+    out.update({"n_films": len(labels), "n_unreadable_left_out": len(imgs) - len(labels),
+                "auc": round(float(roc_auc_score(labels, probs)), 4),
+                "auc_ci95_bootstrap": list(auc_interval(probs, labels)), "threshold": det.threshold,
                 "sensitivity": round(float(pred[labels == 1].mean()), 4),
                 "specificity": round(float((~pred[labels == 0]).mean()), 4),
                 "sensitivity_at_90_specificity": round(sensitivity_at_specificity(probs, labels, 0.9), 4)})

@@ -109,3 +109,15 @@ def test_fracture_command_rows_overlays_resume(trained, monkeypatch, tmp_path, c
     assert (tmp_path / "ov" / "IMG0000012_fracture.png").is_file()
     assert main(["fracture", str(folder), "--out", str(out), "--device", "cpu"]) == 0
     assert "already done 12" in capsys.readouterr().out
+
+
+def test_unreadable_films_are_left_out_not_fatal(tmp_path):
+    from bone_age.training.detection import readable
+    from bone_age.training.fracture import sample
+
+    make_fracatlas(tmp_path)
+    imgs = read_fracatlas(tmp_path)
+    bad = imgs[20].path
+    bad.write_bytes(bad.read_bytes()[:200])  # truncated, as IMG0004084.jpg is in the real release
+    kept, images = readable([sample(i) for i in imgs], 128)
+    assert len(kept) == 23 and bad not in [s.path for s in kept] and len(images) == 23

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from ..detection import build_detector
+from ..errors import UnreadableFilm
 from ..io import read_film
 from .common import EpochLog, make_optimizer, save_model, step
 
@@ -61,17 +62,36 @@ def _target(sample: DetectionSample, px: np.ndarray, scale: float, masks: bool, 
     return torch.from_numpy(np.repeat(np.ascontiguousarray(px, np.float32)[None], 3, 0)), target
 
 
-@torch.no_grad()
-def predict(model, samples: list[DetectionSample], max_side: int, device) -> list[dict]:
-    """Model outputs on each image scaled as in training: boxes in the image's own pixels, ``scale`` and ``hw`` (the
-    scaled size, the frame of ``masks``)."""
-    model.eval()
-    outs = []
+def readable(samples: list[DetectionSample], max_side: int) -> tuple[list[DetectionSample], list[tuple[np.ndarray, float]]]:
+    """The samples whose image can be read, with their scaled pixels; unreadable ones (a truncated file in the
+    release, say) are logged and left out."""
+    kept, images = [], []
     for s in samples:
-        px, scale = load_scaled(s, max_side)
+        try:
+            images.append(load_scaled(s, max_side))
+        except UnreadableFilm as exc:
+            _logger.warning("left out: %s", exc)
+            continue
+        kept.append(s)
+    return kept, images
+
+
+@torch.no_grad()
+def predict(model, samples: list[DetectionSample], max_side: int, device) -> tuple[list[DetectionSample], list[dict]]:
+    """The readable samples and the model's outputs on them, each image scaled as in training: boxes in the image's
+    own pixels, ``scale`` and ``hw`` (the scaled size, the frame of ``masks``)."""
+    model.eval()
+    kept, outs = [], []
+    for s in samples:
+        try:
+            px, scale = load_scaled(s, max_side)
+        except UnreadableFilm as exc:
+            _logger.warning("left out: %s", exc)
+            continue
         o = {k: v.cpu() for k, v in model([torch.from_numpy(np.repeat(px[None], 3, 0)).to(device)])[0].items()}
+        kept.append(s)
         outs.append(dict(o, boxes=o["boxes"] / scale, scale=scale, hw=px.shape))
-    return outs
+    return kept, outs
 
 
 def coco_metrics(samples: list[DetectionSample], preds: list[dict], classes: list[str], masks: bool = False) -> dict:
@@ -135,7 +155,7 @@ def train_detector(train: list[DetectionSample], val: list[DetectionSample], cla
     model.to(device)
     opt, sched = make_optimizer(model, lr, epochs * math.ceil(len(train) / batch))
     log, best, best_state, best_metrics = EpochLog(epochs), -1.0, None, {}
-    cache = [load_scaled(s, max_side) for s in train]
+    train, cache = readable(train, max_side)
     for epoch in range(epochs):
         model.train()
         order, total = rng.permutation(len(train)), 0.0
@@ -143,7 +163,7 @@ def train_detector(train: list[DetectionSample], val: list[DetectionSample], cla
             items = [_target(train[j], *cache[j], masks, rng) for j in order[i:i + batch]]
             losses = model([x.to(device) for x, _ in items], [{k: v.to(device) for k, v in t.items()} for _, t in items])
             total += step(opt, sched, sum(losses.values())) * len(items)
-        metrics = coco_metrics(val, predict(model, val, max_side, device), classes, masks)
+        metrics = coco_metrics(*predict(model, val, max_side, device), classes, masks)
         log(epoch, loss=total / len(train), **metrics)
         if metrics["bbox_map50"] > best:
             best, best_metrics = metrics["bbox_map50"], metrics

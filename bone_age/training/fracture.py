@@ -32,10 +32,11 @@ def youden_threshold(probs: np.ndarray, labels: np.ndarray) -> float:
     return float(min(thr[int(np.argmax(tpr - fpr))], 1.0))
 
 
-def image_scores(model, imgs: list[FracAtlasImage], max_side: int, device) -> np.ndarray:
-    """Film-level probability: the highest instance score (0 with none)."""
-    return np.array([float(p["scores"].max()) if len(p["scores"]) else 0.0
-                     for p in predict(model, [sample(i) for i in imgs], max_side, device)])
+def image_scores(model, imgs: list[FracAtlasImage], max_side: int, device) -> tuple[np.ndarray, np.ndarray]:
+    """Film-level probability (the highest instance score, 0 with none) and label of each readable film."""
+    kept, preds = predict(model, [sample(i) for i in imgs], max_side, device)
+    return (np.array([float(p["scores"].max()) if len(p["scores"]) else 0.0 for p in preds]),
+            np.array([len(s.boxes) > 0 for s in kept], int))
 
 
 def train_fracture(data: Path, out: Path, *, epochs: int = 8, max_side: int = 512, negatives: float = 0.5,
@@ -67,7 +68,7 @@ def train_fracture(data: Path, out: Path, *, epochs: int = 8, max_side: int = 51
                                 pretrained=load_imagenet_encoder)
     model = load_model(Path(out).name, dev, Path(out).parent).module
     val = by["val"] or imgs[:4]
-    probs, labels = image_scores(model, val, max_side, dev), np.array([i.fractured for i in val], int)
+    probs, labels = image_scores(model, val, max_side, dev)
     threshold = youden_threshold(probs, labels) if 0 < labels.sum() < len(labels) else 0.5
     update_card(Path(out).parent / f"{Path(out).name}.json", threshold=threshold,
                 threshold_rule=f"Youden's index on the {len(val)} validation films (fractured and not)")
