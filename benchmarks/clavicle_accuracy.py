@@ -2,8 +2,9 @@
 
     python benchmarks/clavicle_accuracy.py --data DIR [--model NAME] [--update-card] [--sheet]
 
-Predictions come from the full inference path (top band, resized back to the film) and are compared with the SCR
-masks at the masks' 1024 x 1024 resolution, where a pixel is 0.35 mm (JSRT: 0.175 mm at 2048 px). Contour distance:
+Predictions come from the full inference path (top band, resized back to the film), both as the thresholded
+probability map ("pixels") and as the API's output, the filled outline of each side's largest part ("outline"), and
+are compared with the SCR masks at the masks' 1024 x 1024 resolution, where a pixel is 0.35 mm (JSRT: 0.175 mm at 2048 px). Contour distance:
 the mean over both outlines of each outline point's distance to the other outline. ``--sheet`` writes an overlay
 contact sheet (not committed: the films are JSRT's).
 """
@@ -50,33 +51,37 @@ def main() -> None:
     name = args.model or default_model("clavicle")
     seg = ClavicleSegmenter(name, device="cpu")
     test = [c for c in read_cases(args.data) if case_split(c) == "test"]
-    per = {s: {"jaccard": [], "dice": [], "contour_mm": []} for s in SIDES}
+    outputs = ("pixels", "outline")  # thresholded probability map / the filled outline of the largest part (the API's)
+    per = {o: {s: {"jaccard": [], "dice": [], "contour_mm": []} for s in SIDES} for o in outputs}
     tiles = []
     for c in test:
         px = read_film(c.image).pixels
         prob = seg.probabilities(px)
+        outline = seg.segment(px)
         true = load_masks(c, MASK_HW) > 0
         for i, s in enumerate(SIDES):
-            p = cv2.resize(prob[i], MASK_HW[::-1], interpolation=cv2.INTER_LINEAR) >= seg.rule["mask_threshold"]
-            inter, union = (p & true[i]).sum(), (p | true[i]).sum()
-            per[s]["jaccard"].append(inter / max(union, 1))
-            per[s]["dice"].append(2 * inter / max(p.sum() + true[i].sum(), 1))
-            per[s]["contour_mm"].append(contour_distance_px(p, true[i]) * MM_PER_PX)
+            preds = {"pixels": cv2.resize(prob[i], MASK_HW[::-1], interpolation=cv2.INTER_LINEAR) >= seg.rule["mask_threshold"],
+                     "outline": cv2.resize(outline.mask(s), MASK_HW[::-1], interpolation=cv2.INTER_NEAREST) > 0}
+            for o, p in preds.items():
+                inter, union = (p & true[i]).sum(), (p | true[i]).sum()
+                per[o][s]["jaccard"].append(inter / max(union, 1))
+                per[o][s]["dice"].append(2 * inter / max(p.sum() + true[i].sum(), 1))
+                per[o][s]["contour_mm"].append(contour_distance_px(p, true[i]) * MM_PER_PX)
         if args.sheet and len(tiles) < 16:
             tile = cv2.cvtColor((cv2.resize(px, (256, 256)) * 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
             for i, color in ((0, (0, 200, 255)), (1, (255, 120, 0))):
-                small = cv2.resize((prob[i] >= 0.5).astype(np.uint8), (256, 256), interpolation=cv2.INTER_NEAREST)
-                cnts, _ = cv2.findContours(small, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-                cv2.drawContours(tile, cnts, -1, color, 1)
-                gt, _ = cv2.findContours(cv2.resize(true[i].astype(np.uint8), (256, 256), interpolation=cv2.INTER_NEAREST),
-                                         cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-                cv2.drawContours(tile, gt, -1, (0, 255, 0), 1)
+                for m, col in ((outline.mask(SIDES[i]), color), (true[i].astype(np.uint8), (0, 255, 0))):
+                    cnts, _ = cv2.findContours(cv2.resize(m, (256, 256), interpolation=cv2.INTER_NEAREST),
+                                               cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+                    cv2.drawContours(tile, cnts, -1, col, 1)
             tiles.append(tile)
-    summary = {s: {k: {"mean": round(float(np.nanmean(v)), 4), "median": round(float(np.nanmedian(v)), 4),
-                       "min": round(float(np.nanmin(v)), 4)} for k, v in d.items()} for s, d in per.items()}
+    summary = {o: {s: {k: {"mean": round(float(np.nanmean(v)), 4), "median": round(float(np.nanmedian(v)), 4),
+                           "min": round(float(np.nanmin(v)), 4)} for k, v in d.items()} for s, d in per[o].items()}
+               for o in outputs}
     result = {"model": name, "n_test_films": len(test), "mask_resolution": list(MASK_HW), "mm_per_px": MM_PER_PX,
               "per_side": summary,
-              "jaccard_mean_both": round(float(np.mean([np.mean(per[s]["jaccard"]) for s in SIDES])), 4)}
+              "jaccard_mean_both": {o: round(float(np.mean([np.mean(per[o][s]["jaccard"]) for s in SIDES])), 4)
+                                    for o in outputs}}
     write_result("clavicle_accuracy", result)
     print(json.dumps(result, indent=1))
     if tiles:  # green: SCR outline; orange / blue: predicted right / left
