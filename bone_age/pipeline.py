@@ -8,14 +8,13 @@ from pathlib import Path
 from typing import Mapping
 
 import numpy as np
-import torch
 
 from .errors import BoneAgeError, MissingSex, NotAHandFilm
 from .gp import GPRegressor
-from .io import Film, read_film
-from .io.film import film_from_array
+from .io import Film
+from .io.film import as_film
 from .localize import Localizer
-from .registry import default_model, list_models, load_model
+from .registry import default_model, list_models, load_model, resolve_device
 from .results import Assessment, BoneStage
 from .stage import StageClassifier
 from .standard import load_standard, parse_sex
@@ -27,10 +26,6 @@ LOW_CONFIDENCE = 0.5
 DISAGREEMENT_YEARS = 1.0
 
 
-def _device(device: str) -> str:
-    return ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
-
-
 class Engine:
     """Loads the models once and assesses many films. ``device``: 'auto' (GPU when present), 'cpu' or 'cuda'.
 
@@ -39,7 +34,7 @@ class Engine:
 
     def __init__(self, localizer: str | None = None, stages: str | None = None, gp: str | bool | None = None,
                  device: str = "auto"):
-        self.device = _device(device)
+        self.device = resolve_device(device)
         self.localizer = Localizer(load_model(localizer or default_model("localizer"), self.device))
         self.classifier = StageClassifier(load_model(stages or default_model("stages"), self.device))
         self.gp = None
@@ -59,7 +54,7 @@ class Engine:
         Raises ``MissingSex`` when no sex is known, ``NotAHandFilm`` when no hand is found, ``UnreadableFilm``.
         """
         t0 = time.perf_counter()
-        film = source if isinstance(source, Film) else film_from_array(source) if isinstance(source, np.ndarray) else read_film(source)
+        film = as_film(source)
         read_s = time.perf_counter() - t0
         result, = self.assess_many([film], [sex], [chronological_age])
         if isinstance(result, BoneAgeError):
@@ -172,7 +167,7 @@ _ENGINES: dict[str, Engine] = {}
 def assess(source: str | Path | np.ndarray | Film, sex: str | None = None, chronological_age: float | None = None,
            device: str = "auto") -> Assessment:
     """One call: assess a film with the default models (loaded once per process and device)."""
-    dev = _device(device)
+    dev = resolve_device(device)
     if dev not in _ENGINES:
         _ENGINES[dev] = Engine(device=dev)
     return _ENGINES[dev].assess(source, sex=sex, chronological_age=chronological_age)

@@ -14,7 +14,8 @@ from torch import nn
 from ._resources import models_dir
 from .errors import ModelFileMismatch
 
-__all__ = ["LoadedModel", "list_models", "load_model", "register_architecture", "model_card", "default_model"]
+__all__ = ["LoadedModel", "list_models", "load_model", "register_architecture", "model_card", "default_model",
+           "resolve_device"]
 
 _logger = logging.getLogger(__name__)
 _ARCHITECTURES: dict[str, Callable[[dict], nn.Module]] = {}
@@ -30,6 +31,11 @@ def register_architecture(name: str) -> Callable:
         return fn
 
     return deco
+
+
+def resolve_device(device: str) -> str:
+    """'auto' -> 'cuda' when a GPU is present, else 'cpu'; anything else as given."""
+    return ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
 
 
 @dataclass(frozen=True)

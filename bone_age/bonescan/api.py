@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..io import Film, read_film
-from ..io.film import film_from_array
-from ..registry import default_model, list_models, load_model
+from ..io import Film
+from ..io.film import as_film
+from ..registry import default_model, list_models, load_model, resolve_device
 from .classify import RegionClassifier
 from .layout import view_of
 from .regions import cut_regions, load_region_rule
@@ -35,7 +35,7 @@ class BoneScanReader:
     """Keeps the bone-scan models loaded. ``device``: 'auto' (GPU when present), 'cpu' or 'cuda'."""
 
     def __init__(self, classifier: str | None = None, detector: str | bool | None = None, device: str = "auto"):
-        self.device = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
+        self.device = resolve_device(device)
         self.classifier = RegionClassifier(load_model(classifier or default_model(REGION_TASK), self.device))
         self.detector = None
         if detector is not False and (detector or list_models(WHOLEBODY_TASK)):
@@ -47,7 +47,7 @@ class BoneScanReader:
 
     def read(self, source: str | Path | np.ndarray | Film, kind: str = "auto", view: str | None = None) -> BoneScanResult:
         """Read one scan or crop. ``view`` 'ANT'/'POST' (else taken from the file or folder name, e.g. chestRPOST)."""
-        film = source if isinstance(source, Film) else film_from_array(source) if isinstance(source, np.ndarray) else read_film(source)
+        film = as_film(source)
         src = film.meta.source
         view = (view or view_of(Path(src).parent.name) or view_of(Path(src).stem)).upper()
         kind = kind_of(film.pixels) if kind == "auto" else kind

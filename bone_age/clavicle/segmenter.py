@@ -10,9 +10,9 @@ import numpy as np
 import torch
 
 from .._resources import assets_dir
-from ..io import Film, read_film
-from ..io.film import film_from_array
-from ..registry import LoadedModel, default_model, load_model
+from ..io import Film
+from ..io.film import as_film
+from ..registry import LoadedModel, default_model, load_model, resolve_device
 from ..transforms import to_model_input
 from .layout import SIDES
 from .results import ClavicleResult, ClavicleSide
@@ -53,7 +53,7 @@ class ClavicleSegmenter:
     """Wraps a loaded clavicle ``UNet``. ``device``: 'auto' (GPU when present), 'cpu' or 'cuda'."""
 
     def __init__(self, model: str | LoadedModel | None = None, device: str = "auto"):
-        self.device = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
+        self.device = resolve_device(device)
         self.model = model if isinstance(model, LoadedModel) else load_model(model or default_model("clavicle"), self.device)
         self.rule = band_rule()
 
@@ -70,7 +70,7 @@ class ClavicleSegmenter:
 
     def segment(self, source: str | Path | np.ndarray | Film, pixel_spacing_mm: float | None = None) -> ClavicleResult:
         """Outline and measure both clavicles. Spacing: the argument, else the file's (DICOM), else unknown (mm left empty)."""
-        film = source if isinstance(source, Film) else film_from_array(source) if isinstance(source, np.ndarray) else read_film(source)
+        film = as_film(source)
         spacing = pixel_spacing_mm or film.meta.pixel_spacing_mm
         prob = self.probabilities(film.pixels)
         sides = tuple(measure(s, prob[i] >= self.rule["mask_threshold"], prob[i], spacing) for i, s in enumerate(SIDES))

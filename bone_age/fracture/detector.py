@@ -8,9 +8,9 @@ import cv2
 import numpy as np
 import torch
 
-from ..io import Film, read_film
-from ..io.film import film_from_array
-from ..registry import LoadedModel, default_model, load_model
+from ..io import Film
+from ..io.film import as_film
+from ..registry import LoadedModel, default_model, load_model, resolve_device
 from .results import FractureInstance, FractureResult
 
 __all__ = ["FractureDetector", "detect"]
@@ -20,7 +20,7 @@ class FractureDetector:
     """Wraps a loaded fracture ``Detector``. The film is scaled so its long side is the card's ``max_size``."""
 
     def __init__(self, model: str | LoadedModel | None = None, device: str = "auto"):
-        self.device = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
+        self.device = resolve_device(device)
         self.model = model if isinstance(model, LoadedModel) else load_model(model or default_model("fracture"), self.device)
         card = self.model.card
         self.max_side, self.threshold = int(card["max_size"]), float(card["threshold"])
@@ -28,7 +28,7 @@ class FractureDetector:
 
     @torch.no_grad()
     def detect(self, source: str | Path | np.ndarray | Film) -> FractureResult:
-        film = source if isinstance(source, Film) else film_from_array(source) if isinstance(source, np.ndarray) else read_film(source)
+        film = as_film(source)
         px = film.pixels
         s = min(1.0, self.max_side / max(px.shape))
         small = cv2.resize(px, (round(px.shape[1] * s), round(px.shape[0] * s)), interpolation=cv2.INTER_AREA) if s < 1 else px

@@ -11,7 +11,7 @@ from ..errors import UnreadableFilm
 from ..results import FilmMeta
 from . import dicom, raster
 
-__all__ = ["Film", "read_film", "film_from_array"]
+__all__ = ["Film", "read_film", "film_from_array", "as_film"]
 
 _logger = logging.getLogger(__name__)
 _READERS = (dicom, raster)
@@ -52,3 +52,10 @@ def read_film(path: str | Path) -> Film:
             return Film(pixels, meta)
         tried.append(reader.NAME)
     raise UnreadableFilm(f"not a recognised image (tried: {', '.join(tried)})", path)
+
+
+def as_film(source: str | Path | np.ndarray | Film) -> Film:
+    """A Film from a path (read), an in-memory image (wrapped) or a Film (as is): what every API call accepts."""
+    if isinstance(source, Film):
+        return source
+    return film_from_array(source) if isinstance(source, np.ndarray) else read_film(source)
