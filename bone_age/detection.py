@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+import cv2
+import numpy as np
 import torch
 from torch import nn
 from torchvision.models.detection import FasterRCNN, MaskRCNN
@@ -14,7 +16,7 @@ from torchvision.ops.feature_pyramid_network import LastLevelMaxPool
 
 from .nets import encoder
 
-__all__ = ["TimmFPN", "build_detector"]
+__all__ = ["TimmFPN", "build_detector", "fit_long_side"]
 
 
 class TimmFPN(nn.Module):
@@ -40,14 +42,22 @@ def build_detector(num_classes: int, *, masks: bool = False, backbone: str = "ef
     body = TimmFPN(backbone)
     c, rep = body.out_channels, 256  # heads slimmer than torchvision's defaults keep the weights small
     anchors = AnchorGenerator(sizes=((16, 24), (32, 48), (64, 96), (128, 192)), aspect_ratios=((0.5, 1.0, 2.0),) * 4)
-    common = dict(num_classes=num_classes + 1, min_size=min_size, max_size=max_size, image_mean=[0.5] * 3,
+    common = dict(min_size=min_size, max_size=max_size, image_mean=[0.5] * 3,
                   image_std=[0.25] * 3, rpn_anchor_generator=anchors,
                   box_roi_pool=MultiScaleRoIAlign(["0", "1", "2"], output_size=7, sampling_ratio=2),
                   box_head=TwoMLPHead(c * 7 * 7, rep), box_predictor=FastRCNNPredictor(rep, num_classes + 1),
                   box_detections_per_img=50)
-    common.pop("num_classes")
     if masks:
         return MaskRCNN(body, mask_roi_pool=MultiScaleRoIAlign(["0", "1", "2"], output_size=14, sampling_ratio=2),
                         mask_head=MaskRCNNHeads(c, [c] * 4, 1), mask_predictor=MaskRCNNPredictor(c, c, num_classes + 1),
                         **common)
     return FasterRCNN(body, **common)
+
+
+def fit_long_side(pixels: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
+    """The image shrunk so that its long side is at most ``max_side`` (never enlarged), and the scale applied: the
+    one resize of a film before a detector, in training and at inference."""
+    s = min(1.0, max_side / max(pixels.shape))
+    if s < 1:
+        pixels = cv2.resize(pixels, (round(pixels.shape[1] * s), round(pixels.shape[0] * s)), interpolation=cv2.INTER_AREA)
+    return pixels, s

@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import torch
 
+from ..detection import fit_long_side
 from ..io import Film
 from ..io.film import as_film
 from ..registry import LoadedModel, default_model, load_model, resolve_device
@@ -30,8 +31,7 @@ class FractureDetector:
     def detect(self, source: str | Path | np.ndarray | Film) -> FractureResult:
         film = as_film(source)
         px = film.pixels
-        s = min(1.0, self.max_side / max(px.shape))
-        small = cv2.resize(px, (round(px.shape[1] * s), round(px.shape[0] * s)), interpolation=cv2.INTER_AREA) if s < 1 else px
+        small, s = fit_long_side(px, self.max_side)
         out = self.model.module([torch.from_numpy(np.repeat(small[None], 3, 0)).to(self.device)])[0]
         scores = out["scores"].cpu().numpy()
         prob = float(scores.max()) if scores.size else 0.0

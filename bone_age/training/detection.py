@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import torch
 
-from ..detection import build_detector
+from ..detection import build_detector, fit_long_side
 from ..errors import UnreadableFilm
 from ..io import read_film
 from .common import EpochLog, make_optimizer, save_model, step
@@ -33,11 +33,7 @@ class DetectionSample:
 
 def load_scaled(sample: DetectionSample, max_side: int) -> tuple[np.ndarray, float]:
     """The image with its long side at most ``max_side`` and the scale applied."""
-    px = read_film(sample.path).pixels
-    s = min(1.0, max_side / max(px.shape))
-    if s < 1:
-        px = cv2.resize(px, (round(px.shape[1] * s), round(px.shape[0] * s)), interpolation=cv2.INTER_AREA)
-    return px, s
+    return fit_long_side(read_film(sample.path).pixels, max_side)
 
 
 def _masks(sample: DetectionSample, scale: float, hw: tuple[int, int]) -> np.ndarray:
