@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 
 from ._atomic import write_bytes, write_image
+from .batch import blank_row
 from .io.film import Film
 from .results import Assessment
 
@@ -107,8 +108,7 @@ def write_pdf(path: Path, film: Film, a: Assessment) -> Path:
 
 def batch_row(path: str, a: Assessment | None = None, status: str = "scored", reason: str = "") -> dict:
     """One output row: a scored film, or a film that failed with its reason."""
-    row = {k: "" for k in BATCH_FIELDS}
-    row.update(path=path, status=status, reason=reason)
+    row = blank_row(BATCH_FIELDS, path, status, reason)
     if a is not None:
         row.update(sex=a.sex, chronological_age_years=a.chronological_age_years, bone_age_years=a.bone_age_years,
                    range_flag=a.range_flag, total_score=a.total_score,

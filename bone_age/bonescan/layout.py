@@ -16,7 +16,6 @@ from pathlib import Path
 __all__ = ["RegionCrop", "UptakeBox", "WholeBodyScan", "view_of", "read_region_crops", "read_voc", "read_wholebody",
            "WHOLE_BODY_FOLDERS"]
 
-VIEWS = ("ANT", "POST")
 WHOLE_BODY_FOLDERS = {"ANT": ("wholeBodyANT", "ant"), "POST": ("wholeBodyPOST", "post")}
 _IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 

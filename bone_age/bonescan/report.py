@@ -1,6 +1,7 @@
 """Rows of the ``bone-age bonescan`` batch output."""
 from __future__ import annotations
 
+from ..batch import blank_row
 from .results import BoneScanResult
 
 __all__ = ["BATCH_FIELDS", "batch_row"]
@@ -11,8 +12,7 @@ BATCH_FIELDS = ["path", "status", "reason", "kind", "view", "region", "p_abnorma
 
 def batch_row(path: str, r: BoneScanResult | None = None, status: str = "scored", reason: str = "") -> dict:
     """One output row: the first region's finding (a crop has one; a whole-body scan has its chest region)."""
-    row = {k: "" for k in BATCH_FIELDS}
-    row.update(path=path, status=status, reason=reason)
+    row = blank_row(BATCH_FIELDS, path, status, reason)
     if r is not None:
         f = r.regions[0] if r.regions else None
         row.update(kind=r.kind, view=r.view, detector=r.detector, notes="; ".join(r.notes),

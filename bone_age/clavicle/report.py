@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from .._atomic import write_image
+from ..batch import blank_row
 from .results import ClavicleResult
 
 __all__ = ["BATCH_FIELDS", "batch_row", "write_masks"]
@@ -15,8 +16,7 @@ BATCH_FIELDS = ["path", "status", "reason", "pixel_spacing_mm"] + [
 
 
 def batch_row(path: str, r: ClavicleResult | None = None, status: str = "scored", reason: str = "") -> dict:
-    row = {k: "" for k in BATCH_FIELDS}
-    row.update(path=path, status=status, reason=reason)
+    row = blank_row(BATCH_FIELDS, path, status, reason)
     if r is not None:
         row.update(pixel_spacing_mm=r.pixel_spacing_mm, warnings="; ".join(r.warnings))
         for s in r.sides:

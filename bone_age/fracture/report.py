@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 
 from .._atomic import write_image
+from ..batch import blank_row
 from .results import FractureResult
 
 __all__ = ["BATCH_FIELDS", "batch_row", "write_overlay"]
@@ -15,8 +16,7 @@ BATCH_FIELDS = ["path", "status", "reason", "probability", "fractured", "thresho
 
 
 def batch_row(path: str, r: FractureResult | None = None, status: str = "scored", reason: str = "") -> dict:
-    row = {k: "" for k in BATCH_FIELDS}
-    row.update(path=path, status=status, reason=reason)
+    row = blank_row(BATCH_FIELDS, path, status, reason)
     if r is not None:
         row.update(probability=r.probability, fractured=r.fractured, threshold=r.threshold, n_instances=len(r.instances),
                    boxes=" ".join(f"{i.score:.2f}@{','.join(f'{v:.0f}' for v in i.box_xyxy)}" for i in r.instances))
