@@ -1,6 +1,6 @@
 """Clavicle segmentation on the held-out JSRT/SCR test films: Jaccard, Dice, mean contour distance (mm).
 
-    python benchmarks/clavicle_accuracy.py --data DIR [--model NAME] [--update-card] [--sheet]
+    python benchmarks/clavicle_accuracy.py --data DIR [--model NAME] [--update-card] [--sheet] [--split val|test]
 
 Predictions come from the full inference path (top band, resized back to the film), both as the thresholded
 probability map ("pixels") and as the API's output, the filled outline of each side's largest part ("outline"), and
@@ -47,10 +47,11 @@ def main() -> None:
     ap.add_argument("--model", default=None)
     ap.add_argument("--update-card", action="store_true")
     ap.add_argument("--sheet", action="store_true", help="write benchmarks/results/clavicle_contact_sheet.png")
+    ap.add_argument("--split", default="test", choices=["val", "test"], help="val for choosing inference options, test to report")
     args = ap.parse_args()
     name = args.model or default_model("clavicle")
     seg = ClavicleSegmenter(name, device="cpu")
-    test = [c for c in read_cases(args.data) if case_split(c) == "test"]
+    test = [c for c in read_cases(args.data) if case_split(c) == args.split]
     outputs = ("pixels", "outline")  # thresholded probability map / the filled outline of the largest part (the API's)
     per = {o: {s: {"jaccard": [], "dice": [], "contour_mm": []} for s in SIDES} for o in outputs}
     tiles = []
@@ -78,15 +79,15 @@ def main() -> None:
     summary = {o: {s: {k: {"mean": round(float(np.nanmean(v)), 4), "median": round(float(np.nanmedian(v)), 4),
                            "min": round(float(np.nanmin(v)), 4)} for k, v in d.items()} for s, d in per[o].items()}
                for o in outputs}
-    result = {"model": name, "n_test_films": len(test), "mask_resolution": list(MASK_HW), "mm_per_px": MM_PER_PX,
+    result = {"model": name, "split": args.split, "n_test_films": len(test), "mask_resolution": list(MASK_HW), "mm_per_px": MM_PER_PX,
               "per_side": summary,
               "jaccard_mean_both": {o: round(float(np.mean([np.mean(per[o][s]["jaccard"]) for s in SIDES])), 4)
                                     for o in outputs}}
-    write_result("clavicle_accuracy", result)
+    write_result("clavicle_accuracy" if args.split == "test" else "clavicle_accuracy_val", result)
     print(json.dumps(result, indent=1))
     if tiles:  # green: SCR outline; orange / blue: predicted right / left
         contact_sheet(tiles, RESULTS / "clavicle_contact_sheet.png", tile=256)
-    if args.update_card:
+    if args.update_card and args.split == "test":
         update_card_metrics(name, {k: v for k, v in result.items() if k != "model"},
                             "python benchmarks/clavicle_accuracy.py --data <JSRT root> --update-card")
 

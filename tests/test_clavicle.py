@@ -94,7 +94,7 @@ def trained(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("clav")
     make_jsrt(root / "jsrt", n=14)
-    train_clavicle(root / "jsrt", root / "models" / "clav_test", epochs=6, device="cpu")
+    train_clavicle(root / "jsrt", root / "models" / "clav_test", epochs=6, device="cpu", input_wh=(256, 128))
     return root
 
 
@@ -105,6 +105,7 @@ def test_training_learns_the_synthetic_clavicles(trained, monkeypatch):
     card = json.loads((trained / "models" / "clav_test.json").read_text())
     assert card["classes"] == ["right_clavicle", "left_clavicle"] and card["n_test"] > 0
     seg = ClavicleSegmenter(device="cpu")
+    assert card["band_rule"]["input_wh"] == [256, 128] and seg.rule == card["band_rule"]  # inference frames as trained
     film = _film(np.random.default_rng(5))
     prob = seg.probabilities(film / 255.0)
     for i, side in enumerate(("right", "left")):
@@ -131,3 +132,4 @@ def test_clavicle_command_rows_masks_and_resume(trained, monkeypatch, tmp_path, 
     assert label.shape == (256, 256) and set(np.unique(label)) <= {0, 1, 2}
     assert main(["clavicle", str(folder), "--out", str(out), "--device", "cpu"]) == 0
     assert "already done 14" in capsys.readouterr().out
+

@@ -55,7 +55,7 @@ class ClavicleSegmenter:
     def __init__(self, model: str | LoadedModel | None = None, device: str = "auto"):
         self.device = resolve_device(device)
         self.model = model if isinstance(model, LoadedModel) else load_model(model or default_model("clavicle"), self.device)
-        self.rule = band_rule()
+        self.rule = self.model.card.get("band_rule") or band_rule()  # the framing the model was trained on
 
     @torch.no_grad()
     def probabilities(self, pixels: np.ndarray) -> np.ndarray:

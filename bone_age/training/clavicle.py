@@ -32,10 +32,10 @@ def case_split(case: ClavicleCase) -> str:
     return "train" if case.split == "train" and s == "test" else s
 
 
-def band_pair(case: ClavicleCase) -> tuple[np.ndarray, np.ndarray]:
+def band_pair(case: ClavicleCase, rule: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The network input band and its (2, h, w) masks."""
     px = read_film(case.image).pixels
-    x, rows = band_input(px)
+    x, rows = band_input(px, rule)
     m = load_masks(case, px.shape)[:, :rows]
     h, w = x.shape
     return x, np.stack([cv2.resize(c, (w, h), interpolation=cv2.INTER_NEAREST) for c in m])
@@ -75,15 +75,18 @@ def jaccard(model, xs: np.ndarray, ms: np.ndarray, device, batch: int = 8) -> np
 
 
 def train_clavicle(data: Path, out: Path, *, epochs: int = 14, batch: int = 4, lr: float = 2e-3, device: str = "auto",
-                   seed: int = 0, overwrite: bool = False, limit: int | None = None) -> Path:
-    """Train on the train split, keep the best mean validation Jaccard, save weights + card."""
+                   seed: int = 0, overwrite: bool = False, limit: int | None = None,
+                   input_wh: tuple[int, int] | None = None) -> Path:
+    """Train on the train split, keep the best mean validation Jaccard, save weights + card. The band rule is
+    ``assets/standards/clavicle_band.json`` (``input_wh`` replaces its network size) and travels in the card."""
     rng, dev = start_run(out, overwrite, seed, device)
+    rule = dict(band_rule(), input_wh=list(input_wh)) if input_wh else band_rule()
     cases = read_cases(Path(data))[:limit] if limit else read_cases(Path(data))
     parts = {s: [c for c in cases if case_split(c) == s] for s in ("train", "val", "test")}
     train, val = parts["train"], parts["val"] or parts["train"][:2]
     _logger.info("clavicle: %d train, %d val, %d test films, device %s", len(train), len(val), len(parts["test"]), dev)
-    xt, mt = map(np.stack, zip(*(band_pair(c) for c in train)))
-    xv, mv = map(np.stack, zip(*(band_pair(c) for c in val)))
+    xt, mt = map(np.stack, zip(*(band_pair(c, rule) for c in train)))
+    xv, mv = map(np.stack, zip(*(band_pair(c, rule) for c in val)))
     model = with_imagenet_encoder(UNet(2), dev)
     opt, sched = make_optimizer(model, lr, epochs * math.ceil(len(train) / batch))
     log, best, best_state = EpochLog(epochs), -1.0, None
@@ -102,7 +105,7 @@ def train_clavicle(data: Path, out: Path, *, epochs: int = 14, batch: int = 4, l
     card = {
         "task": "clavicle", "architecture": "UNet", "backbone": "efficientnet_lite0",
         "classes": ["right_clavicle", "left_clavicle"], "sides": "the patient's right (image left) and left",
-        "band_rule": band_rule(), "normalization": "gray in [0,1]: (x-0.5)/0.25, replicated to 3 channels",
+        "band_rule": rule, "normalization": "gray in [0,1]: (x-0.5)/0.25, replicated to 3 channels",
         "data": f"{Path(data).name}: JSRT films (Japanese Society of Radiological Technology) with SCR clavicle masks "
                 "(van Ginneken et al. 2006), from GitHub AnishHota/JSRT-Segmentation",
         "split": SPLIT_TEXT, "n_train": len(train), "n_val": len(val), "n_test": len(parts["test"]),
