@@ -247,6 +247,16 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if args.what != "regions" and not args.out:
         print(f"error: 'train {args.what}' needs --out", file=sys.stderr)
         return 2
+    if args.data and len(args.data) > 1 and args.what != "hand-gate":
+        print(f"error: 'train {args.what}' takes one --data folder", file=sys.stderr)
+        return 2
+    if args.what == "hand-gate":
+        from .training.hand_gate import train_hand_gate
+
+        train_hand_gate([Path(d) for d in args.data], Path(args.out), epochs=args.epochs, size=args.size or 160,
+                        device=args.device, limit=args.limit, overwrite=args.overwrite)
+        return 0
+    args.data = args.data and args.data[0]
     if args.what == "localizer":
         from .training.localizer import train_localizer
 
@@ -270,7 +280,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         from .training.gp import train_gp
 
         train_gp(Path(args.data), Path(args.out), epochs=args.epochs, size=args.size or 192, device=args.device,
-                 limit=args.limit, overwrite=args.overwrite)
+                 limit=args.limit, overwrite=args.overwrite, init=args.init, lr=args.lr or 2e-3)
     elif args.what == "bonescan":
         from .training.bonescan import train_region_classifier
 
@@ -357,16 +367,20 @@ def build_parser() -> argparse.ArgumentParser:
     mo.set_defaults(func=_cmd_models)
 
     t = sub.add_parser("train", help="train a model (see the model cards under models/)")
-    t.add_argument("what", choices=["localizer", "regions", "stages", "gp", "bonescan", "bonescan-wholebody", "clavicle", "fracture"])
-    t.add_argument("--data", help="data folder: hand_landmarks (localizer, regions), rsna_hands (weak stages), "
-                                  "the RSNA 299 px repository root (gp), BS-80K region-crop root (bonescan) or "
-                                  "whole-body root (bonescan-wholebody), JSRT/SCR or CRASS12 root (clavicle), FracAtlas root (fracture)")
+    t.add_argument("what", choices=["localizer", "regions", "hand-gate", "stages", "gp", "bonescan", "bonescan-wholebody",
+                                    "clavicle", "fracture"])
+    t.add_argument("--data", nargs="+", help="data folder: hand_landmarks (localizer, regions), rsna_hands (weak stages), "
+                                             "the RSNA 299 px repository root (gp), BS-80K region-crop root (bonescan) or "
+                                             "whole-body root (bonescan-wholebody), JSRT/SCR or CRASS12 root (clavicle), "
+                                             "FracAtlas root (fracture); hand-gate: several (rsna_hands, FracAtlas, JSRT)")
     t.add_argument("--rus-chn-root", help="stages: the RUS-CHN stage-labelled crop set (supervised training)")
     t.add_argument("--localizer", help="stages (weak): the localizer model that cuts the crops (default: the default one)")
     t.add_argument("--cache", help="stages (weak): JSON file caching the localizer's keypoints per film")
     t.add_argument("--out", help="output path without extension, e.g. models/localizer_effnet_lite0.rsna_rusbox_v1")
     t.add_argument("--epochs", type=int, default=24)
-    t.add_argument("--size", type=int, help="gp: input size in pixels (default 192); bonescan-wholebody: long side (1024); fracture: long side (512)")
+    t.add_argument("--size", type=int, help="gp: input size in pixels (default 192); hand-gate: (160); bonescan-wholebody: long side (1024); fracture: long side (512)")
+    t.add_argument("--init", help="gp: go on training from this shipped model's weights (its input size is kept)")
+    t.add_argument("--lr", type=float, help="gp: peak learning rate of the one-cycle schedule (default 2e-3)")
     t.add_argument("--device", default="auto", help="auto, cpu or cuda")
     t.add_argument("--limit", type=int, default=None, help="use only the first N films (smoke tests)")
     t.add_argument("--overwrite", action="store_true", help="replace an existing model of the same name")

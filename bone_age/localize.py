@@ -6,6 +6,7 @@ import logging
 import numpy as np
 import torch
 
+from .hand_gate import HandGate
 from .heatmaps import decode_heatmaps
 from .io.film import Film
 from .regions import load_region_rule
@@ -38,13 +39,15 @@ class Localizer:
     Two passes per orientation (0, 180, 90, 270 degrees, until a hand is found): the whole film letterboxed,
     then, if anything hand-like was seen, a square crop around it for the final keypoints. A film is a hand when the
     mean keypoint confidence reaches ``card['hand_threshold']`` and the keypoints keep a hand's layout
-    (finger joints in sequence away from the wrist, fingers ordered thumb to little finger).
+    (finger joints in sequence away from the wrist, fingers ordered thumb to little finger), and, with a ``gate``,
+    when the whole film passes the hand-film gate (a foot's toes can keep a hand's layout).
     """
 
     ORIENTATIONS = (0, 2, 1, 3)  # quarter turns, most likely first
 
-    def __init__(self, model: LoadedModel):
+    def __init__(self, model: LoadedModel, gate: HandGate | None = None):
         self.model = model
+        self.gate = gate
         self.names: list[str] = list(model.card["keypoints"])
         self.letterbox = Letterbox(int(model.card["input_size"]))
         self.stride = int(model.card["heatmap_stride"])
@@ -107,9 +110,14 @@ class Localizer:
             if ok:
                 break
         k, xy, conf, ok, why = best
+        gate_p = None
+        if self.gate is not None:
+            passes, gate_p, gate_why = self.gate.verdict(pixels)
+            ok, why = (False, gate_why) if ok and not passes else (ok, why)
         kps = self._named(_unrotate(xy, k, pixels.shape), conf)
         return Localization(keypoints=kps, regions=self.rule.regions(kps), hand_confidence=float(np.mean(conf)),
-                            hand_side=self._side(kps), is_hand=ok, reason="" if ok else why)
+                            hand_side=self._side(kps), is_hand=ok, reason="" if ok else why,
+                            hand_film_probability=gate_p)
 
     @staticmethod
     def _side(kps: dict) -> str:

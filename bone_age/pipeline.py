@@ -11,10 +11,11 @@ import numpy as np
 
 from .errors import BoneAgeError, MissingSex, NotAHandFilm
 from .gp import GPRegressor
+from .hand_gate import HandGate
 from .io import Film
 from .io.film import as_film
 from .localize import Localizer
-from .registry import default_model, list_models, load_model, resolve_device
+from .registry import LoadedModel, default_model, list_models, load_model, resolve_device
 from .results import Assessment, BoneStage
 from .stage import StageClassifier
 from .standard import load_standard, parse_sex
@@ -29,22 +30,30 @@ DISAGREEMENT_YEARS = 1.0
 class Engine:
     """Loads the models once and assesses many films. ``device``: 'auto' (GPU when present), 'cpu' or 'cuda'.
 
-    ``gp``: the Greulich-Pyle second-opinion model (default: the shipped one if present; ``False`` for none).
+    ``gp``: the Greulich-Pyle second-opinion model, ``gate``: the hand-film gate (each: default the shipped one if
+    present; ``False`` for none).
     """
 
     def __init__(self, localizer: str | None = None, stages: str | None = None, gp: str | bool | None = None,
-                 device: str = "auto"):
+                 device: str = "auto", gate: str | bool | None = None):
         self.device = resolve_device(device)
-        self.localizer = Localizer(load_model(localizer or default_model("localizer"), self.device))
+        gate_model = self._optional("hand_gate", gate)
+        self.localizer = Localizer(load_model(localizer or default_model("localizer"), self.device),
+                                   HandGate(gate_model) if gate_model else None)
         self.classifier = StageClassifier(load_model(stages or default_model("stages"), self.device))
-        self.gp = None
-        if gp is not False and (gp or list_models("gp")):
-            self.gp = GPRegressor(load_model(gp if isinstance(gp, str) else default_model("gp"), self.device))
+        gp_model = self._optional("gp", gp)
+        self.gp = GPRegressor(gp_model) if gp_model else None
         self.standard = load_standard()
+
+    def _optional(self, task: str, choice: str | bool | None) -> LoadedModel | None:
+        """The named model, the task's shipped default when ``choice`` is None/True and one exists, or None."""
+        if choice is False or not (isinstance(choice, str) or list_models(task)):
+            return None
+        return load_model(choice if isinstance(choice, str) else default_model(task), self.device)
 
     @property
     def model_versions(self) -> dict[str, str]:
-        models = [self.localizer.model, self.classifier.model] + ([self.gp.model] if self.gp else [])
+        models = [self.localizer.model, self.classifier.model] + [x.model for x in (self.localizer.gate, self.gp) if x]
         return {m.name: m.sha256 for m in models}
 
     def assess(self, source: str | Path | np.ndarray | Film, sex: str | None = None,

@@ -81,6 +81,7 @@ class Localization(JsonMixin):
     hand_side: str
     is_hand: bool
     reason: str = ""
+    hand_film_probability: float | None = None  # from the hand-film gate, when one is loaded
 
 
 @dataclass(frozen=True)

@@ -56,3 +56,28 @@ def test_fingers_are_chained_bone_to_bone_not_ordered_by_distance_from_the_thumb
         assert xs == {fingers[name][0]}, name
     assert f["thumb"]["dp"][0] < 0 and chains_consistent(keypoints_from_boxes(f))
     assert _fingers_from_boxes(boxes[:-1]) is None  # an incomplete set is refused
+
+
+def test_source_disagreement_flags_boxes_drawn_for_another_film():
+    from bone_age.training.landmarks import _SHARED_JOINTS, KEYPOINTS, MAX_SOURCE_DISAGREEMENT_PCT, source_disagreement
+
+    names = ["wrist"] + [f"{f}{i}" for f in ("thumb", "forefinger", "middle_finger", "ring_finger", "pinky_finger") for i in range(1, 5)]
+    rng = np.random.default_rng(0)
+    box_kp = rng.uniform(50, 250, (len(KEYPOINTS), 2))
+    kp = np.zeros((21, 3))
+    for n, k in _SHARED_JOINTS.items():
+        kp[names.index(n), :2] = box_kp[KEYPOINTS.index(k)] + rng.normal(0, 3, 2)  # the same joints, marked a little off
+    entry = {"keypoints": kp.tolist(), "hand_box": [40, 40, 260, 260]}
+    assert source_disagreement(entry, names, box_kp) < MAX_SOURCE_DISAGREEMENT_PCT / 2
+    assert source_disagreement(entry, names, box_kp[::-1]) > MAX_SOURCE_DISAGREEMENT_PCT  # boxes of another hand
+    assert source_disagreement({"keypoints": None}, names, box_kp) is None
+
+
+@needs_shared_data("hand_landmarks", "annotations.json")
+def test_films_whose_annotation_sources_disagree_are_dropped():
+    from bone_age.training.landmarks import MAX_SOURCE_DISAGREEMENT_PCT, load_landmark_films
+
+    every = load_landmark_films(DATA_ROOT / "hand_landmarks", max_side=64, agreeing_only=False)
+    kept = {f.id for f in load_landmark_films(DATA_ROOT / "hand_landmarks", max_side=64)}
+    flagged = {f.id for f in every if (f.source_disagreement_pct or 0) > MAX_SOURCE_DISAGREEMENT_PCT}
+    assert 0 < len(flagged) < 0.05 * len(every) and not flagged & kept and len(kept) == len(every) - len(flagged)

@@ -104,3 +104,9 @@ def test_one_call_api():
 
     a = bone_age.assess(SAMPLE, sex="F", device="cpu")
     assert a.sex == "female" and a.total_score > 0
+
+
+@pytest.mark.skipif(not list_models("hand_gate"), reason="no shipped hand-film gate")
+def test_a_foot_film_is_turned_away_by_the_gate(engine):
+    with pytest.raises(NotAHandFilm, match="not a hand-and-wrist film"):
+        engine.assess(REPO / "assets" / "samples" / "IMG0000037.jpg", sex="F")

@@ -13,6 +13,7 @@ import torch.nn.functional as F
 
 from ..gp import squash
 from ..nets import GlobalRegressor
+from ..registry import load_model
 from ..transforms import to_model_input
 from .augment import random_photometric
 from .common import EpochLog, make_optimizer, save_model, start_run, step, with_imagenet_encoder
@@ -76,8 +77,14 @@ def predict(model, images: np.ndarray, male: np.ndarray, device, batch: int = 64
 
 
 def train_gp(rsna299: Path, out: Path, *, epochs: int = 4, size: int = 224, batch: int = 32, lr: float = 2e-3,
-             device: str = "auto", seed: int = 0, overwrite: bool = False, limit: int | None = None) -> Path:
+             device: str = "auto", seed: int = 0, overwrite: bool = False, limit: int | None = None,
+             init: str | None = None) -> Path:
+    """Train (or, with ``init``, go on training a shipped GP model's weights at its input size) and keep the
+    epoch with the lowest validation MAE."""
     rng, dev = start_run(out, overwrite, seed, device)
+    start = load_model(init) if init else None
+    if start is not None:
+        size = int(start.card["input_size"])
     films = load_rsna_299(Path(rsna299))
     if limit:
         films = films[:limit]
@@ -88,7 +95,9 @@ def train_gp(rsna299: Path, out: Path, *, epochs: int = 4, size: int = 224, batc
     y = torch.tensor([(f.boneage_months - MEAN_MONTHS) / SD_MONTHS for f in train])
     male_train = np.array([f.male for f in train])
     male_val = np.array([f.male for f in val])
-    model = with_imagenet_encoder(GlobalRegressor(), dev)
+    model = GlobalRegressor().to(dev) if start else with_imagenet_encoder(GlobalRegressor(), dev)
+    if start is not None:
+        model.load_state_dict(start.module.state_dict())
     opt, sched = make_optimizer(model, lr, epochs * math.ceil(len(train) / batch))
     log, best, best_state = EpochLog(epochs), float("inf"), None
     for epoch in range(epochs):
@@ -117,7 +126,8 @@ def train_gp(rsna299: Path, out: Path, *, epochs: int = 4, size: int = 224, batc
                 "(research use with attribution; Halabi et al., Radiology 2019). Greulich-Pyle readings.",
         "split": "reserved_ids.txt (official test ids 4360-4559 among them) dropped; validation = films whose id hashes to "
                  "'test' (sha256('bone-age-v1:<id>') < 0.1), first 600 of them; the rest trains",
-        "n_train": len(train), "n_val": len(val), "epochs": epochs, "seed": seed,
+        "n_train": len(train), "n_val": len(val), "epochs": epochs, "seed": seed, "learning_rate": lr,
+        "initialised_from": f"{init} (sha256 {start.sha256})" if start else "ImageNet EfficientNet-Lite0",
         "val_metrics": {"mae_months": round(best, 2)},
     }
     return save_model(model.cpu(), Path(out), card)

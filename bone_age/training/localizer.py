@@ -101,7 +101,9 @@ def train_localizer(data: Path, out: Path, *, epochs: int = 24, size: int = 224,
         "input_size": size, "heatmap_stride": STRIDE, "normalization": "gray in [0,1]: (x-0.5)/0.25, replicated to 3 channels",
         "keypoints": list(KEYPOINTS),
         "data": "hand_landmarks (RSNA 2017 films; RUS-bone boxes from GitHub precious0612/HandBone-Detect, AGPL-3.0 "
-                "repository licence; films research use with attribution). Keypoints derived from the boxes.",
+                "repository licence; films research use with attribution). Keypoints derived from the boxes. Films left "
+                "out: finger chains not in line (chains_consistent) and boxes that disagree with the 21-keypoint source "
+                "(source_disagreement > MAX_SOURCE_DISAGREEMENT_PCT, training/landmarks.py).",
         "split": "sha256('bone-age-v1:<id>'): test < 0.1 <= val < 0.2 <= train; reserved_ids.txt dropped",
         "n_train": len(train), "n_val": len(val), "epochs": epochs, "seed": seed,
         "val_metrics": {"kp_error_pct_mean": best},

@@ -1,0 +1,39 @@
+"""Is this a hand-and-wrist film at all? A whole-film classifier that turns away feet, knees, chests before the
+localizer's keypoints are trusted (a foot's toes can keep a hand's joint layout)."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .registry import LoadedModel
+from .transforms import Letterbox, to_model_input
+
+__all__ = ["HandGate", "gate_input"]
+
+
+def gate_input(pixels: np.ndarray, size: int) -> np.ndarray:
+    """The gate's input: the whole film letterboxed (aspect kept) onto a black ``size`` square, gray in [0, 1]."""
+    return Letterbox(size)(np.ascontiguousarray(pixels, dtype=np.float32)).image
+
+
+class HandGate:
+    """Wraps a loaded gate model; a film passes when its hand-film probability reaches ``card['threshold']``."""
+
+    def __init__(self, model: LoadedModel):
+        self.model = model
+        self.size = int(model.card["input_size"])
+        self.threshold = float(model.card["threshold"])
+
+    @torch.no_grad()
+    def probability(self, pixels: np.ndarray) -> float:
+        """Probability that ``pixels`` is a hand-and-wrist film."""
+        dev = next(self.model.module.parameters()).device
+        x = torch.from_numpy(to_model_input(gate_input(pixels, self.size)))[None].to(dev)
+        return float(torch.sigmoid(self.model.module(x)[0, 0].float()))
+
+    def verdict(self, pixels: np.ndarray) -> tuple[bool, float, str]:
+        """(passes, probability, reason when it does not)."""
+        p = self.probability(pixels)
+        if p >= self.threshold:
+            return True, p, ""
+        return False, p, f"not a hand-and-wrist film (hand-film probability {p:.2f} < {self.threshold:.2f})"
