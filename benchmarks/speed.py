@@ -2,7 +2,8 @@
 
     python benchmarks/speed.py [--films 200] [--device cpu]
 
-Single film: median of the engine's own timings (read, localize, crop, stage, score, gp) over --single films.
+Single film: median of the engine's own timings (read, localize, crop, stage, score, gp) over --single films;
+"localize" includes the hand-film gate, whose own share is timed apart.
 Batch: the `bone-age score` machinery over --films RSNA films (decode overlapped with inference), and decode
 alone, to show which one limits throughput. Writes benchmarks/results/speed_<device>.json.
 """
@@ -44,6 +45,15 @@ def main() -> None:
             continue
     keys = ["read", "localize", "crop", "stage", "score", "gp", "total"]
     single = {k: round(float(np.median([t[k] for t in timings if k in t])), 1) for k in keys if any(k in t for t in timings)}
+    gate = engine.localizer.gate
+    if gate is not None:  # its share of "localize"
+        gate_ms = []
+        for f in films[: args.single]:
+            px = read_film(f.path).pixels
+            t0 = time.perf_counter()
+            gate.probability(px)
+            gate_ms.append((time.perf_counter() - t0) * 1000)
+        single["of_which_hand_gate"] = round(float(np.median(gate_ms)), 1)
 
     t0 = time.perf_counter()
     for f in films:
