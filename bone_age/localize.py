@@ -113,7 +113,10 @@ class Localizer:
         gate_p = None
         if self.gate is not None:
             passes, gate_p, gate_why = self.gate.verdict(pixels)
-            ok, why = (False, gate_why) if ok and not passes else (ok, why)
+            if ok and not passes:
+                ok, why = False, gate_why
+            elif passes and not ok:  # a hand film whose joints the localizer cannot trust (adult, unusual view)
+                why = f"a hand film (gate {gate_p:.2f}), but its joints were not located reliably: {why}"
         kps = self._named(_unrotate(xy, k, pixels.shape), conf)
         return Localization(keypoints=kps, regions=self.rule.regions(kps), hand_confidence=float(np.mean(conf)),
                             hand_side=self._side(kps), is_hand=ok, reason="" if ok else why,

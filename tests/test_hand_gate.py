@@ -91,3 +91,18 @@ def test_a_failing_gate_turns_away_what_the_localizer_accepts(trained):
     strict.threshold = 1.01  # nothing passes
     out = Localizer(localizer, strict)(film)
     assert not out.is_hand and out.reason.startswith("not a hand-and-wrist film") and out.hand_film_probability is not None
+
+
+def test_a_passing_gate_explains_a_hand_whose_joints_were_not_found(trained):
+    from bone_age.hand_gate import HandGate
+    from bone_age.io.film import film_from_array
+    from bone_age.localize import Localizer
+    from bone_age.registry import default_model, list_models, load_model
+
+    if not list_models("localizer"):
+        pytest.skip("no shipped localizer")
+    lenient = HandGate(load_model("gate_test", "cpu", trained / "models"))
+    lenient.threshold = -1.0  # everything passes
+    noise = film_from_array(np.random.default_rng(3).random((400, 300)).astype(np.float32))
+    out = Localizer(load_model(default_model("localizer"), "cpu"), lenient)(noise)
+    assert not out.is_hand and out.reason.startswith("a hand film (gate") and "not located reliably" in out.reason
