@@ -279,7 +279,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     elif args.what == "gp":
         from .training.gp import train_gp
 
-        train_gp(Path(args.data), Path(args.out), epochs=args.epochs, size=args.size or 192, device=args.device,
+        train_gp(Path(args.data), Path(args.out), epochs=args.epochs, size=args.size, device=args.device,
                  limit=args.limit, overwrite=args.overwrite, init=args.init, lr=args.lr or 2e-3)
     elif args.what == "bonescan":
         from .training.bonescan import train_region_classifier
@@ -378,8 +378,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--cache", help="stages (weak): JSON file caching the localizer's keypoints per film")
     t.add_argument("--out", help="output path without extension, e.g. models/localizer_effnet_lite0.rsna_rusbox_v1")
     t.add_argument("--epochs", type=int, default=24)
-    t.add_argument("--size", type=int, help="gp: input size in pixels (default 192); hand-gate: (160); bonescan-wholebody: long side (1024); fracture: long side (512)")
-    t.add_argument("--init", help="gp: go on training from this shipped model's weights (its input size is kept)")
+    t.add_argument("--size", type=int, help="gp: input size in pixels (default 192, or --init's); hand-gate: (160); bonescan-wholebody: long side (1024); fracture: long side (512)")
+    t.add_argument("--init", help="gp: go on training from this shipped model's weights (and its input size, unless --size)")
     t.add_argument("--lr", type=float, help="gp: peak learning rate of the one-cycle schedule (default 2e-3)")
     t.add_argument("--device", default="auto", help="auto, cpu or cuda")
     t.add_argument("--limit", type=int, default=None, help="use only the first N films (smoke tests)")

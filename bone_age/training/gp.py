@@ -76,15 +76,14 @@ def predict(model, images: np.ndarray, male: np.ndarray, device, batch: int = 64
     return o[:, 0] * SD_MONTHS + MEAN_MONTHS
 
 
-def train_gp(rsna299: Path, out: Path, *, epochs: int = 4, size: int = 224, batch: int = 32, lr: float = 2e-3,
+def train_gp(rsna299: Path, out: Path, *, epochs: int = 4, size: int | None = None, batch: int = 32, lr: float = 2e-3,
              device: str = "auto", seed: int = 0, overwrite: bool = False, limit: int | None = None,
              init: str | None = None) -> Path:
-    """Train (or, with ``init``, go on training a shipped GP model's weights at its input size) and keep the
-    epoch with the lowest validation MAE."""
+    """Train (or, with ``init``, go on training a shipped GP model's weights) and keep the epoch with the lowest
+    validation MAE. ``size``: the input side (default: the start model's, else 192)."""
     rng, dev = start_run(out, overwrite, seed, device)
     start = load_model(init) if init else None
-    if start is not None:
-        size = int(start.card["input_size"])
+    size = size or (int(start.card["input_size"]) if start else 192)
     films = load_rsna_299(Path(rsna299))
     if limit:
         films = films[:limit]
