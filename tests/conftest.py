@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -22,3 +23,17 @@ def gradient() -> np.ndarray:
     img = np.tile(np.linspace(0, 4095, 48, dtype=np.float64), (64, 1))
     img[20:30, 10:20] = 4095
     return img.astype(np.uint16)
+
+
+@contextmanager
+def reserved_list(root: Path, ids: tuple[str, ...] = ()):
+    """Training on a synthetic RSNA-like tree where ``../shared`` is absent: a reserved-id list of our own."""
+    from bone_age.training import splits
+
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "reserved_ids.txt").write_text("".join(f"{i}\n" for i in ids))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(splits, "DEFAULT_DATA_ROOT", root)
+        splits.reserved_ids.cache_clear()
+        yield
+    splits.reserved_ids.cache_clear()

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from bone_age.gp import squash
+from conftest import reserved_list
 from bone_age.registry import list_models
 
 REPO = Path(__file__).resolve().parents[1]
@@ -57,9 +58,10 @@ def test_gp_training_goes_on_from_a_saved_model(tmp_path, monkeypatch):
 
     _rsna_299_tree(tmp_path / "rsna")
     monkeypatch.setenv("BONE_AGE_MODELS", str(tmp_path / "models"))
-    train_gp(tmp_path / "rsna", tmp_path / "models" / "gp_a", epochs=1, size=64, batch=4, device="cpu")
-    train_gp(tmp_path / "rsna", tmp_path / "models" / "gp_b", epochs=1, batch=4, device="cpu", init="gp_a", lr=1e-4)
-    train_gp(tmp_path / "rsna", tmp_path / "models" / "gp_c", epochs=1, size=96, batch=4, device="cpu", init="gp_a", lr=1e-4)
+    with reserved_list(tmp_path / "shared"):
+        train_gp(tmp_path / "rsna", tmp_path / "models" / "gp_a", epochs=1, size=64, batch=4, device="cpu")
+        train_gp(tmp_path / "rsna", tmp_path / "models" / "gp_b", epochs=1, batch=4, device="cpu", init="gp_a", lr=1e-4)
+        train_gp(tmp_path / "rsna", tmp_path / "models" / "gp_c", epochs=1, size=96, batch=4, device="cpu", init="gp_a", lr=1e-4)
     cards = {n: json.loads((tmp_path / "models" / f"{n}.json").read_text()) for n in ("gp_b", "gp_c")}
     assert cards["gp_b"]["input_size"] == 64 and cards["gp_c"]["input_size"] == 96  # the start's size unless given
     assert cards["gp_b"]["initialised_from"].startswith("gp_a (sha256 ")

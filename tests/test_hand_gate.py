@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
+from conftest import reserved_list
 from test_clavicle import make_jsrt
 
 
@@ -38,10 +39,12 @@ def make_rsna_hands(root, n=16, seed=0):
 def test_sources_are_recognised_by_layout(tmp_path):
     from bone_age.training.hand_gate import gate_films
 
-    make_rsna_hands(tmp_path / "rsna", n=4)
+    make_rsna_hands(tmp_path / "rsna", n=5)
     make_jsrt(tmp_path / "jsrt", n=3)
-    films = gate_films([tmp_path / "rsna", tmp_path / "jsrt"])
+    with reserved_list(tmp_path / "shared", ("90004",)):
+        films = gate_films([tmp_path / "rsna", tmp_path / "jsrt"])
     assert sorted((f.source, f.hand) for f in films) == [("chest", False)] * 3 + [("rsna_hand", True)] * 4
+    assert "90004.jpg" not in {f.path.name for f in films}  # reserved ids are dropped
     (tmp_path / "empty").mkdir()
     with pytest.raises(FileNotFoundError, match="neither"):
         gate_films([tmp_path / "empty"])
@@ -54,7 +57,8 @@ def trained(tmp_path_factory):
     root = tmp_path_factory.mktemp("gate")
     make_rsna_hands(root / "rsna", n=40)
     make_jsrt(root / "jsrt", n=40)
-    train_hand_gate([root / "rsna", root / "jsrt"], root / "models" / "gate_test", epochs=4, size=64, batch=16, device="cpu")
+    with reserved_list(root / "shared"):
+        train_hand_gate([root / "rsna", root / "jsrt"], root / "models" / "gate_test", epochs=4, size=64, batch=16, device="cpu")
     return root
 
 
