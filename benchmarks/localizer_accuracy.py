@@ -18,10 +18,10 @@ from _common import DATA, RESULTS, contact_sheet, update_card_metrics, write_res
 from bone_age.io import read_film
 from bone_age.io.film import film_from_array
 from bone_age.localize import Localizer
-from bone_age.errors import UnreadableFilm
 from bone_age.hand_gate import HandGate
 from bone_age.registry import default_model, list_models, load_model
 from bone_age.regions import load_region_rule
+from bone_age.training.common import keep_readable
 from bone_age.training.hand_gate import gate_films
 from bone_age.training.landmarks import KEYPOINTS, MAX_SOURCE_DISAGREEMENT_PCT, load_landmark_films
 from bone_age.training.region_fit import box_iou
@@ -63,7 +63,7 @@ def main() -> None:
     loc = Localizer(load_model(name), gate and HandGate(gate))
     rule = load_region_rule()
     every = [f for f in load_landmark_films(DATA / "hand_landmarks", agreeing_only=False) if split_of(f.id) == args.split]
-    agree = np.array([(f.source_disagreement_pct or 0) <= MAX_SOURCE_DISAGREEMENT_PCT for f in every])
+    agree = np.array([f.sources_agree for f in every])
     films = [f for f, a in zip(every, agree) if a]  # as training: films whose two annotation sources agree
     errs, contained, ious, accepted, tiles = [], {b: [] for b in rule.bones}, {b: [] for b in rule.bones}, 0, []
     for i, f in enumerate(every):
@@ -87,12 +87,7 @@ def main() -> None:
 
     negatives = {}
     held_out = [f for root in (args.fracatlas, args.jsrt) if root.is_dir() for f in gate_films([root]) if f.split == "test"]
-    judged = {}
-    for f in held_out:
-        try:
-            judged[f] = loc(read_film(f.path)).is_hand
-        except UnreadableFilm as exc:  # truncated files in the FracAtlas release
-            print(f"left out: {exc}")
+    judged = dict(zip(*keep_readable(held_out, lambda f: loc(read_film(f.path)).is_hand)))  # FracAtlas has truncated files
     for group, sources in (("jsrt_chest", ("chest",)), ("fracatlas_leg_hip_shoulder", ("fracatlas_leg", "fracatlas_hip", "fracatlas_shoulder"))):
         if any(f.source in sources for f in judged):
             negatives[group] = [not ok for f, ok in judged.items() if f.source in sources]

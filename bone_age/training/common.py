@@ -9,14 +9,17 @@ import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable, TypeVar
 
 import numpy as np
 import torch
 from safetensors.torch import save_file
 
+from ..errors import UnreadableFilm
 from ..registry import file_sha256
 
 _logger = logging.getLogger(__name__)
+T, R = TypeVar("T"), TypeVar("R")
 
 
 def pick_device(device: str = "auto") -> torch.device:
@@ -68,6 +71,20 @@ def step(opt, sched, loss: torch.Tensor) -> float:
     opt.step()
     sched.step()
     return float(loss.detach())
+
+
+def keep_readable(items: list[T], load: Callable[[T], R]) -> tuple[list[T], list[R]]:
+    """The items ``load`` can read, with what it returned; unreadable ones (truncated files in a public release,
+    say) are logged and left out."""
+    kept, loaded = [], []
+    for item in items:
+        try:
+            loaded.append(load(item))
+        except UnreadableFilm as exc:
+            _logger.warning("left out: %s", exc)
+            continue
+        kept.append(item)
+    return kept, loaded
 
 
 def check_output(out: Path, overwrite: bool) -> None:

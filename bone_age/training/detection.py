@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import logging
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,11 +13,8 @@ import numpy as np
 import torch
 
 from ..detection import build_detector, fit_long_side
-from ..errors import UnreadableFilm
 from ..io import read_film
-from .common import EpochLog, make_optimizer, save_model, step
-
-_logger = logging.getLogger(__name__)
+from .common import EpochLog, keep_readable, make_optimizer, save_model, step
 
 
 @dataclass
@@ -59,17 +55,8 @@ def _target(sample: DetectionSample, px: np.ndarray, scale: float, masks: bool, 
 
 
 def readable(samples: list[DetectionSample], max_side: int) -> tuple[list[DetectionSample], list[tuple[np.ndarray, float]]]:
-    """The samples whose image can be read, with their scaled pixels; unreadable ones (a truncated file in the
-    release, say) are logged and left out."""
-    kept, images = [], []
-    for s in samples:
-        try:
-            images.append(load_scaled(s, max_side))
-        except UnreadableFilm as exc:
-            _logger.warning("left out: %s", exc)
-            continue
-        kept.append(s)
-    return kept, images
+    """The samples whose image can be read, with their scaled pixels (unreadable ones logged and left out)."""
+    return keep_readable(samples, lambda s: load_scaled(s, max_side))
 
 
 @torch.no_grad()
@@ -77,17 +64,13 @@ def predict(model, samples: list[DetectionSample], max_side: int, device) -> tup
     """The readable samples and the model's outputs on them, each image scaled as in training: boxes in the image's
     own pixels, ``scale`` and ``hw`` (the scaled size, the frame of ``masks``)."""
     model.eval()
-    kept, outs = [], []
-    for s in samples:
-        try:
-            px, scale = load_scaled(s, max_side)
-        except UnreadableFilm as exc:
-            _logger.warning("left out: %s", exc)
-            continue
+
+    def one(s: DetectionSample) -> dict:
+        px, scale = load_scaled(s, max_side)
         o = {k: v.cpu() for k, v in model([torch.from_numpy(np.repeat(px[None], 3, 0)).to(device)])[0].items()}
-        kept.append(s)
-        outs.append(dict(o, boxes=o["boxes"] / scale, scale=scale, hw=px.shape))
-    return kept, outs
+        return dict(o, boxes=o["boxes"] / scale, scale=scale, hw=px.shape)
+
+    return keep_readable(samples, one)
 
 
 def coco_metrics(samples: list[DetectionSample], preds: list[dict], classes: list[str], masks: bool = False) -> dict:

@@ -94,9 +94,11 @@ def train_gp(rsna299: Path, out: Path, *, epochs: int = 4, size: int | None = No
     y = torch.tensor([(f.boneage_months - MEAN_MONTHS) / SD_MONTHS for f in train])
     male_train = np.array([f.male for f in train])
     male_val = np.array([f.male for f in val])
-    model = GlobalRegressor().to(dev) if start else with_imagenet_encoder(GlobalRegressor(), dev)
     if start is not None:
+        model = GlobalRegressor().to(dev)
         model.load_state_dict(start.module.state_dict())
+    else:
+        model = with_imagenet_encoder(GlobalRegressor(), dev)
     opt, sched = make_optimizer(model, lr, epochs * math.ceil(len(train) / batch))
     log, best, best_state = EpochLog(epochs), float("inf"), None
     for epoch in range(epochs):

@@ -16,13 +16,12 @@ from sklearn.metrics import roc_auc_score
 from ..clavicle.layout import read_cases
 from ..fracture.layout import read_fracatlas
 from ..hand_gate import gate_input
-from ..errors import UnreadableFilm
 from ..io import read_film
 from ..nets import ImageClassifier
 from ..transforms import to_model_input
 from .bonescan import predict_logits
 from .clavicle import case_split
-from .common import EpochLog, make_optimizer, save_model, start_run, step, with_imagenet_encoder
+from .common import EpochLog, keep_readable, make_optimizer, save_model, start_run, step, with_imagenet_encoder
 from .fracture import image_split
 from .splits import reserved_ids, split_of
 
@@ -92,16 +91,9 @@ def gate_films(roots: list[Path]) -> list[GateFilm]:
 
 
 def load_inputs(films: list[GateFilm], size: int) -> tuple[list[GateFilm], np.ndarray]:
-    """The films that can be read, with their gate inputs; unreadable ones (truncated files in the FracAtlas
-    release) are logged and left out."""
-    kept, inputs = [], []
-    for f in films:
-        try:
-            inputs.append(gate_input(read_film(f.path).pixels, size))
-        except UnreadableFilm as exc:
-            _logger.warning("left out: %s", exc)
-            continue
-        kept.append(f)
+    """The films that can be read, with their gate inputs (unreadable ones, truncated files in the FracAtlas
+    release, logged and left out)."""
+    kept, inputs = keep_readable(films, lambda f: gate_input(read_film(f.path).pixels, size))
     return kept, np.stack(inputs)
 
 

@@ -32,6 +32,9 @@ class LandmarkFilm:
     male: bool | None
     source_disagreement_pct: float | None = None  # see ``source_disagreement``; None: only one source
 
+    @property
+    def sources_agree(self) -> bool:
+        return sources_agree(self.source_disagreement_pct)
 
 
 KEYPOINTS = (
@@ -142,6 +145,11 @@ def source_disagreement(entry: dict, names: list[str], box_keypoints: np.ndarray
     return float(np.median(np.linalg.norm(a - b, axis=1)) / max(x2 - x1, y2 - y1, 1e-6) * 100)
 
 
+def sources_agree(disagreement_pct: float | None) -> bool:
+    """True unless the two sources disagree by more than ``MAX_SOURCE_DISAGREEMENT_PCT`` (one source: True)."""
+    return disagreement_pct is None or disagreement_pct <= MAX_SOURCE_DISAGREEMENT_PCT
+
+
 def load_landmark_films(root: Path, max_side: int = 512, drop_reserved: bool = True, consistent_only: bool = False,
                         agreeing_only: bool = True) -> list[LandmarkFilm]:
     """Films of ``root`` (the hand_landmarks folder) with a complete set of RUS-bone boxes, minus reserved ids,
@@ -149,8 +157,8 @@ def load_landmark_films(root: Path, max_side: int = 512, drop_reserved: bool = T
     ``MAX_SOURCE_DISAGREEMENT_PCT`` (boxes drawn for another film or orientation), and minus (if
     ``consistent_only``) films whose finger chains do not run in line: see ``chains_consistent``.
 
-    The 21 "hand keypoints" of the other source are not used: overlays show them off the joints (finger tips
-    inside the distal phalanx, thumb CMC mid-shaft), while the bone boxes sit on the bones.
+    The 21 "hand keypoints" of the other source only check the boxes, they are not targets: overlays show them off
+    the joints (finger tips inside the distal phalanx, thumb CMC mid-shaft), while the bone boxes sit on the bones.
     """
     ann = json.loads((root / "annotations.json").read_text())
     drop = reserved_ids() if drop_reserved else set()
@@ -158,6 +166,10 @@ def load_landmark_films(root: Path, max_side: int = 512, drop_reserved: bool = T
     for e in ann["images"]:
         fingers = _fingers_from_boxes(e.get("rus_boxes") or [])
         if e["id"] in drop or fingers is None:
+            continue
+        box_kp = keypoints_from_boxes(fingers)
+        disagreement = source_disagreement(e, ann["keypoint_names"], box_kp)
+        if agreeing_only and not sources_agree(disagreement):
             continue
         img = cv2.imread(str(root / e["file"]), cv2.IMREAD_GRAYSCALE)
         if img is None:
@@ -169,10 +181,6 @@ def load_landmark_films(root: Path, max_side: int = 512, drop_reserved: bool = T
         tw, th = round(ow * s), round(oh * s)
         sx, sy = tw / w, th / h
         img = cv2.resize(img, (tw, th), interpolation=cv2.INTER_AREA if min(sx, sy) < 1 else cv2.INTER_LINEAR)
-        box_kp = keypoints_from_boxes(fingers)
-        disagreement = source_disagreement(e, ann["keypoint_names"], box_kp)
-        if agreeing_only and disagreement is not None and disagreement > MAX_SOURCE_DISAGREEMENT_PCT:
-            continue
         kp = box_kp * np.array([sx, sy], np.float32)
         if consistent_only and not chains_consistent(kp):
             continue
