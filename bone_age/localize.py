@@ -36,11 +36,12 @@ def _unrotate(xy: np.ndarray, k: int, shape_hw: tuple[int, int]) -> np.ndarray:
 class Localizer:
     """Wraps a loaded localizer model; ``__call__`` returns a ``Localization`` in film pixels.
 
-    Two passes per orientation (0, 180, 90, 270 degrees, until a hand is found): the whole film letterboxed,
-    then, if anything hand-like was seen, a square crop around it for the final keypoints. A film is a hand when the
-    mean keypoint confidence reaches ``card['hand_threshold']`` and the keypoints keep a hand's layout
-    (finger joints in sequence away from the wrist, fingers ordered thumb to little finger), and, with a ``gate``,
-    when the whole film passes the hand-film gate (a foot's toes can keep a hand's layout).
+    With a ``gate``, the whole film must first pass the hand-film gate (a foot's toes can keep a hand's layout);
+    a film it turns away is not searched further. Then two passes per orientation (0, 180, 90, 270 degrees, until a
+    hand is found): the whole film letterboxed, then, if anything hand-like was seen, a square crop around it for the
+    final keypoints. A film is a hand when the mean keypoint confidence reaches ``card['hand_threshold']`` and the
+    keypoints keep a hand's layout (finger joints in sequence away from the wrist, fingers ordered thumb to little
+    finger).
     """
 
     ORIENTATIONS = (0, 2, 1, 3)  # quarter turns, most likely first
@@ -94,6 +95,17 @@ class Localizer:
 
     def __call__(self, film: Film) -> Localization:
         pixels = film.pixels
+        passes, gate_p, gate_why = self.gate.verdict(pixels) if self.gate is not None else (True, None, "")
+        if not passes:  # not a hand film: one upright pass records where the model looked, no orientation search
+            (xy, conf), = self.keypoints([np.ascontiguousarray(pixels)])
+            return self._result(pixels, 0, xy, conf, False, gate_why, gate_p)
+        k, xy, conf, ok, why = self._search(pixels)
+        if gate_p is not None and not ok:  # a hand film whose joints the localizer cannot trust (adult, unusual view)
+            why = f"a hand film (gate {gate_p:.2f}), but its joints were not located reliably: {why}"
+        return self._result(pixels, k, xy, conf, ok, why, gate_p)
+
+    def _search(self, pixels: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, bool, str]:
+        """Quarter turns until a hand is accepted; else the most confident turn. (turn, keypoints, conf, ok, why)."""
         best = None
         for k in self.ORIENTATIONS:
             rotated = np.ascontiguousarray(np.rot90(pixels, k))
@@ -109,14 +121,10 @@ class Localizer:
                 best = (k, xy, conf, ok, why)
             if ok:
                 break
-        k, xy, conf, ok, why = best
-        gate_p = None
-        if self.gate is not None:
-            passes, gate_p, gate_why = self.gate.verdict(pixels)
-            if ok and not passes:
-                ok, why = False, gate_why
-            elif passes and not ok:  # a hand film whose joints the localizer cannot trust (adult, unusual view)
-                why = f"a hand film (gate {gate_p:.2f}), but its joints were not located reliably: {why}"
+        return best
+
+    def _result(self, pixels: np.ndarray, k: int, xy: np.ndarray, conf: np.ndarray, ok: bool, why: str,
+                gate_p: float | None) -> Localization:
         kps = self._named(_unrotate(xy, k, pixels.shape), conf)
         return Localization(keypoints=kps, regions=self.rule.regions(kps), hand_confidence=float(np.mean(conf)),
                             hand_side=self._side(kps), is_hand=ok, reason="" if ok else why,

@@ -93,8 +93,13 @@ def test_a_failing_gate_turns_away_what_the_localizer_accepts(trained):
     assert Localizer(localizer)(film).is_hand
     strict = HandGate(load_model("gate_test", "cpu", trained / "models"))
     strict.threshold = 1.01  # nothing passes
-    out = Localizer(localizer, strict)(film)
+    gated = Localizer(localizer, strict)
+    passes = []
+    one_pass = gated.keypoints
+    gated.keypoints = lambda images: passes.append(len(images)) or one_pass(images)
+    out = gated(film)
     assert not out.is_hand and out.reason.startswith("not a hand-and-wrist film") and out.hand_film_probability is not None
+    assert passes == [1]  # turned away before the orientation search: one upright pass only
 
 
 def test_a_passing_gate_explains_a_hand_whose_joints_were_not_found(trained):
