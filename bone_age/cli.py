@@ -300,7 +300,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         from .training.fracture import train_fracture
 
         train_fracture(Path(args.data), Path(args.out), epochs=args.epochs, max_side=args.size or 512,
-                       device=args.device, limit=args.limit, overwrite=args.overwrite)
+                       device=args.device, limit=args.limit, overwrite=args.overwrite, init=args.init,
+                       lr=args.lr or 1e-3)
     elif args.what == "regions":
         from ._resources import assets_dir
         from .training.region_fit import fit_region_rule
@@ -379,8 +380,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", help="output path without extension, e.g. models/localizer_effnet_lite0.rsna_rusbox_v1")
     t.add_argument("--epochs", type=int, default=24)
     t.add_argument("--size", type=int, help="gp: input size in pixels (default 192, or --init's); hand-gate: (160); bonescan-wholebody: long side (1024); fracture: long side (512)")
-    t.add_argument("--init", help="gp: go on training from this shipped model's weights (and its input size, unless --size)")
-    t.add_argument("--lr", type=float, help="gp: peak learning rate of the one-cycle schedule (default 2e-3)")
+    t.add_argument("--init", help="gp, fracture: go on training from this shipped model's weights (gp: and its input size, unless --size)")
+    t.add_argument("--lr", type=float, help="gp, fracture: peak learning rate of the one-cycle schedule (default 2e-3 gp, 1e-3 fracture)")
     t.add_argument("--device", default="auto", help="auto, cpu or cuda")
     t.add_argument("--limit", type=int, default=None, help="use only the first N films (smoke tests)")
     t.add_argument("--overwrite", action="store_true", help="replace an existing model of the same name")

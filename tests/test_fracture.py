@@ -121,3 +121,21 @@ def test_unreadable_films_are_left_out_not_fatal(tmp_path):
     bad.write_bytes(bad.read_bytes()[:200])  # truncated, as IMG0004084.jpg is in the real release
     kept, images = readable([sample(i) for i in imgs], 128)
     assert len(kept) == 23 and bad not in [s.path for s in kept] and len(images) == 23
+
+
+def test_fracture_training_goes_on_from_a_saved_model(trained, monkeypatch):
+    from bone_age.registry import load_model
+    from bone_age.training.fracture import train_fracture
+    from bone_age.training.gp import train_gp
+
+    models = trained / "models"
+    monkeypatch.setenv("BONE_AGE_MODELS", str(models))
+    train_fracture(trained / "fa", models / "frac_more", epochs=1, max_side=160, batch=4, device="cpu",
+                   init="frac_test", lr=1e-12)  # a step too small to move the weights: the start must be kept
+    card = json.loads((models / "frac_more.json").read_text())
+    assert card["initialised_from"].startswith("frac_test (sha256 ") and card["learning_rate"] == 1e-12
+    a, b = (load_model(n, "cpu", models).module for n in ("frac_test", "frac_more"))
+    pa, pb = dict(a.named_parameters()), dict(b.named_parameters())
+    assert all(torch.allclose(pa[k], pb[k], atol=1e-6) for k in pa)
+    with pytest.raises(ValueError, match="not a 'gp' model"):
+        train_gp(trained / "fa", models / "gp_wrong", init="frac_test", device="cpu")

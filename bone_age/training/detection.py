@@ -126,10 +126,14 @@ def _rle(m: np.ndarray) -> dict:
 def train_detector(train: list[DetectionSample], val: list[DetectionSample], classes: list[str], out: Path, card: dict,
                    *, rng: np.random.Generator, device: torch.device, masks: bool = False, max_side: int = 512,
                    epochs: int = 12, batch: int = 4, lr: float = 1e-3,
-                   pretrained: Callable[[torch.nn.Module], object] | None = None) -> tuple[Path, dict]:
-    """Train, keep the best validation box mAP50 epoch, save weights + card (``card`` is extended)."""
+                   pretrained: Callable[[torch.nn.Module], object] | None = None,
+                   init_state: dict[str, torch.Tensor] | None = None) -> tuple[Path, dict]:
+    """Train, keep the best validation box mAP50 epoch, save weights + card (``card`` is extended). The start:
+    ``init_state`` (a whole detector's weights, to go on training) or else ``pretrained`` applied to the encoder."""
     model = build_detector(len(classes), masks=masks, min_size=max_side, max_size=max_side)
-    if pretrained:
+    if init_state is not None:
+        model.load_state_dict(init_state)
+    elif pretrained:
         pretrained(model.backbone.encoder)
     model.to(device)
     opt, sched = make_optimizer(model, lr, epochs * math.ceil(len(train) / batch))

@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.metrics import roc_curve
 
 from ..fracture.layout import FracAtlasImage, read_fracatlas
-from .common import pick_device, start_run, update_card
+from .common import load_start, pick_device, start_note, start_run, update_card
 from .detection import DetectionSample, predict, train_detector
 from .splits import split_of
 
@@ -41,13 +41,15 @@ def image_scores(model, imgs: list[FracAtlasImage], max_side: int, device) -> tu
 
 def train_fracture(data: Path, out: Path, *, epochs: int = 8, max_side: int = 512, negatives: float = 0.5,
                    batch: int = 4, lr: float = 1e-3, device: str = "auto", seed: int = 0, overwrite: bool = False,
-                   limit: int | None = None) -> Path:
+                   limit: int | None = None, init: str | None = None) -> Path:
     """Train on the official train fractures plus ``negatives`` x as many non-fractured train films; keep the best
-    validation box mAP50; set the film-level threshold by Youden's index on all validation films."""
+    validation box mAP50; set the film-level threshold by Youden's index on all validation films. ``init``: go on
+    from a shipped fracture model's weights instead of the ImageNet encoder."""
     from ..registry import load_model
     from .pretrained import load_imagenet_encoder
 
     rng, dev = start_run(out, overwrite, seed, device)
+    start = load_start(init, "fracture")
     imgs = read_fracatlas(Path(data))
     if limit:
         imgs = [i for i in imgs if i.fractured][:limit] + [i for i in imgs if not i.fractured][:limit]
@@ -62,10 +64,12 @@ def train_fracture(data: Path, out: Path, *, epochs: int = 8, max_side: int = 51
             "split": SPLIT_TEXT, "n_train_fractured": len(pos), "n_train_non_fractured": len(neg),
             "n_val_films": len(by["val"]), "n_test_films": len(by["test"]), "seed": seed,
             "instance_score_threshold": 0.3, "default": True,
-            "image_probability": "the highest instance score on the film (0 when none)"}
+            "image_probability": "the highest instance score on the film (0 when none)", "learning_rate": lr,
+            "initialised_from": start_note(init, start)}
     weights, _ = train_detector([sample(i) for i in pos + neg], [sample(i) for i in val_pos], ["fracture"], Path(out), card,
                                 rng=rng, device=dev, masks=True, max_side=max_side, epochs=epochs, batch=batch, lr=lr,
-                                pretrained=load_imagenet_encoder)
+                                pretrained=load_imagenet_encoder,
+                                init_state=start.module.state_dict() if start else None)
     model = load_model(Path(out).name, dev, Path(out).parent).module
     val = by["val"] or imgs[:4]
     probs, labels = image_scores(model, val, max_side, dev)

@@ -13,10 +13,9 @@ import torch.nn.functional as F
 
 from ..gp import squash
 from ..nets import GlobalRegressor
-from ..registry import load_model
 from ..transforms import to_model_input
 from .augment import random_photometric
-from .common import EpochLog, make_optimizer, save_model, start_run, step, with_imagenet_encoder
+from .common import EpochLog, load_start, make_optimizer, save_model, start_note, start_run, step, with_imagenet_encoder
 from .rsna import AgedFilm
 from .splits import reserved_ids, split_of
 
@@ -82,7 +81,7 @@ def train_gp(rsna299: Path, out: Path, *, epochs: int = 4, size: int | None = No
     """Train (or, with ``init``, go on training a shipped GP model's weights) and keep the epoch with the lowest
     validation MAE. ``size``: the input side (default: the start model's, else 192)."""
     rng, dev = start_run(out, overwrite, seed, device)
-    start = load_model(init) if init else None
+    start = load_start(init, "gp")
     size = size or (int(start.card["input_size"]) if start else 192)
     films = load_rsna_299(Path(rsna299))
     if limit:
@@ -128,7 +127,7 @@ def train_gp(rsna299: Path, out: Path, *, epochs: int = 4, size: int | None = No
         "split": "reserved_ids.txt (official test ids 4360-4559 among them) dropped; validation = films whose id hashes to "
                  "'test' (sha256('bone-age-v1:<id>') < 0.1), first 600 of them; the rest trains",
         "n_train": len(train), "n_val": len(val), "epochs": epochs, "seed": seed, "learning_rate": lr,
-        "initialised_from": f"{init} (sha256 {start.sha256})" if start else "ImageNet EfficientNet-Lite0",
+        "initialised_from": start_note(init, start),
         "val_metrics": {"mae_months": round(best, 2)},
     }
     return save_model(model.cpu(), Path(out), card)
