@@ -19,15 +19,25 @@ def squash(pixels: np.ndarray, size: int) -> np.ndarray:
 
 
 class GPRegressor:
-    def __init__(self, model: LoadedModel):
+    """With ``card['test_time_flip']`` (or ``flip=True``) each film is read twice, as it is and mirrored left to
+    right, and the two outputs (mean and log-variance) are averaged."""
+
+    def __init__(self, model: LoadedModel, flip: bool | None = None):
         self.model = model
         self.size = int(model.card["input_size"])
         self.mean, self.sd = float(model.card["target_mean_months"]), float(model.card["target_sd_months"])
+        self.flip = bool(model.card.get("test_time_flip", False)) if flip is None else flip
 
     @torch.no_grad()
     def predict_months(self, pixels: list[np.ndarray], male: list[bool]) -> tuple[np.ndarray, np.ndarray]:
         """Bone age mean and standard deviation in months for each film."""
         dev = next(self.model.module.parameters()).device
-        x = torch.from_numpy(np.stack([to_model_input(squash(p, self.size)) for p in pixels])).to(dev)
-        out = self.model.module(x, torch.tensor(male, device=dev)).float().cpu().numpy()
+        x = np.stack([to_model_input(squash(p, self.size)) for p in pixels])
+        sex = list(male)
+        if self.flip:
+            x, sex = np.concatenate([x, x[..., ::-1]]), sex + sex
+        out = self.model.module(torch.from_numpy(np.ascontiguousarray(x)).to(dev), torch.tensor(sex, device=dev))
+        out = out.float().cpu().numpy()
+        if self.flip:
+            out = (out[:len(pixels)] + out[len(pixels):]) / 2
         return out[:, 0] * self.sd + self.mean, np.exp(0.5 * out[:, 1]) * self.sd

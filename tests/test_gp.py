@@ -67,3 +67,18 @@ def test_gp_training_goes_on_from_a_saved_model(tmp_path, monkeypatch):
     assert cards["gp_b"]["initialised_from"].startswith("gp_a (sha256 ")
     a, b = (load_model(n, "cpu", tmp_path / "models").module.state_dict() for n in ("gp_a", "gp_b"))
     assert any(not np.allclose(a[k].numpy(), b[k].numpy()) for k in a if a[k].dtype.is_floating_point)
+
+
+@pytest.mark.skipif(not list_models("gp"), reason="no shipped GP model")
+def test_test_time_flip_averages_the_film_and_its_mirror():
+    from bone_age.gp import GPRegressor
+    from bone_age.io import read_film
+    from bone_age.registry import default_model, load_model
+
+    model = load_model(default_model("gp"))
+    film = read_film(REPO / "assets/samples/IMG0000035.jpg").pixels
+    mirror = np.ascontiguousarray(film[:, ::-1])
+    plain = GPRegressor(model, flip=False)
+    (a, b), _ = plain.predict_months([film, mirror], [True, True])
+    both, _ = GPRegressor(model, flip=True).predict_months([film], [True])
+    assert a != b and both[0] == pytest.approx((a + b) / 2, abs=0.05)
