@@ -16,7 +16,7 @@ import torch
 from safetensors.torch import save_file
 
 from ..errors import UnreadableFilm
-from ..registry import file_sha256
+from ..registry import LoadedModel, file_sha256, load_model
 
 _logger = logging.getLogger(__name__)
 T, R = TypeVar("T"), TypeVar("R")
@@ -34,19 +34,17 @@ def start_run(out: Path, overwrite: bool, seed: int, device: str) -> tuple[np.ra
     return seed_everything(seed), pick_device(device)
 
 
-def load_start(init: str | None, task: str):
+def load_start(init: str | None, task: str) -> LoadedModel | None:
     """The shipped model a run goes on from (``None`` without ``init``); refuses a model of another task."""
     if not init:
         return None
-    from ..registry import load_model
-
     start = load_model(init)
     if start.card.get("task") != task:
         raise ValueError(f"--init {init}: a {start.card.get('task')!r} model, not a {task!r} model")
     return start
 
 
-def start_note(init: str | None, start) -> str:
+def start_note(init: str | None, start: LoadedModel | None) -> str:
     """The card's ``initialised_from``: the start model and its sha256, or the ImageNet encoder."""
     return f"{init} (sha256 {start.sha256})" if start else "ImageNet EfficientNet-Lite0"
 
