@@ -97,7 +97,7 @@ class Localizer:
         pixels = film.pixels
         passes, gate_p, gate_why = self.gate.verdict(pixels) if self.gate is not None else (True, None, "")
         if not passes:  # not a hand film: one upright pass records where the model looked, no orientation search
-            (xy, conf), = self.keypoints([np.ascontiguousarray(pixels)])
+            (xy, conf), = self.keypoints([pixels])
             return self._result(pixels, 0, xy, conf, False, gate_why, gate_p)
         k, xy, conf, ok, why = self._search(pixels)
         if gate_p is not None and not ok:  # a hand film whose joints the localizer cannot trust (adult, unusual view)
