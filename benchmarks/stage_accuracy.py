@@ -3,7 +3,8 @@
     python benchmarks/stage_accuracy.py [--stages NAME] [--update-card]
 
 Held-out: rsna_hands films whose id hashes to 'test' (never trained or tuned on) and, separately, the reserved
-evaluation films (official RSNA test set among them) from the 299 px RSNA copy (--rsna299; squashed, low resolution). A per-sex linear calibration (label ~ a * RUS age + b) is fitted on the
+evaluation films (official RSNA test set among them) from the 299 px RSNA copy (--rsna299; low resolution, stretched back
+from the copy's 1:1 squash to the typical RSNA height/width of 1.32). A per-sex linear calibration (label ~ a * RUS age + b) is fitted on the
 training films only. Writes benchmarks/results/stage_accuracy.json and stage_vs_age.png.
 """
 from __future__ import annotations
@@ -24,6 +25,7 @@ from bone_age.standard import load_standard
 from bone_age.training.gp import load_rsna_299, load_rsna_test
 from bone_age.training.rsna import load_rsna_hands
 from bone_age.training.splits import reserved_ids, split_of
+from bone_age.training.stage_data import unsquash
 
 
 def metrics(pred: np.ndarray, true: np.ndarray) -> dict:
@@ -50,7 +52,8 @@ def main() -> None:
     rows = []
     for f, group in tqdm(films, desc="assessing", mininterval=10):
         try:
-            a = engine.assess(read_film(f.path), sex="M" if f.male else "F")
+            film = unsquash(read_film(f.path)) if group == "reserved" else read_film(f.path)
+            a = engine.assess(film, sex="M" if f.male else "F")
         except NotAHandFilm:
             rows.append({"id": f.id, "group": group, "rejected": True})
             continue

@@ -247,13 +247,14 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if args.what != "regions" and not args.out:
         print(f"error: 'train {args.what}' needs --out", file=sys.stderr)
         return 2
-    if args.data and len(args.data) > 1 and args.what != "hand-gate":
+    if args.data and len(args.data) > 1 and args.what not in ("hand-gate", "stages"):
         print(f"error: 'train {args.what}' takes one --data folder", file=sys.stderr)
         return 2
+    data = [Path(d) for d in args.data or []]
     if args.what == "hand-gate":
         from .training.hand_gate import train_hand_gate
 
-        train_hand_gate([Path(d) for d in args.data], Path(args.out), epochs=args.epochs, size=args.size or 160,
+        train_hand_gate(data, Path(args.out), epochs=args.epochs, size=args.size or 160,
                         device=args.device, limit=args.limit, overwrite=args.overwrite)
         return 0
     args.data = args.data and args.data[0]
@@ -273,9 +274,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
         from .registry import default_model
         from .training.stages import train_weak
 
-        train_weak(Path(args.data), Path(args.out), localizer=args.localizer or default_model("localizer"),
+        train_weak(data, Path(args.out), localizer=args.localizer or default_model("localizer"),
                    epochs=args.epochs, device=args.device, cache=Path(args.cache) if args.cache else None,
-                   limit=args.limit, overwrite=args.overwrite)
+                   limit=args.limit, overwrite=args.overwrite, init=args.init, lr=args.lr or 1e-3)
     elif args.what == "gp":
         from .training.gp import train_gp
 
@@ -370,7 +371,8 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train a model (see the model cards under models/)")
     t.add_argument("what", choices=["localizer", "regions", "hand-gate", "stages", "gp", "bonescan", "bonescan-wholebody",
                                     "clavicle", "fracture"])
-    t.add_argument("--data", nargs="+", help="data folder: hand_landmarks (localizer, regions), rsna_hands (weak stages), "
+    t.add_argument("--data", nargs="+", help="data folder: hand_landmarks (localizer, regions), rsna_hands (weak stages; optionally "
+                                             "also the RSNA 299 px repository root), "
                                              "the RSNA 299 px repository root (gp), BS-80K region-crop root (bonescan) or "
                                              "whole-body root (bonescan-wholebody), JSRT/SCR or CRASS12 root (clavicle), "
                                              "FracAtlas root (fracture); hand-gate: several (rsna_hands, FracAtlas, JSRT)")
@@ -380,8 +382,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", help="output path without extension, e.g. models/localizer_effnet_lite0.rsna_rusbox_v1")
     t.add_argument("--epochs", type=int, default=24)
     t.add_argument("--size", type=int, help="gp: input size in pixels (default 192, or --init's); hand-gate: (160); bonescan-wholebody: long side (1024); fracture: long side (512)")
-    t.add_argument("--init", help="gp, fracture: go on training from this shipped model's weights (gp: and its input size, unless --size)")
-    t.add_argument("--lr", type=float, help="gp, fracture: peak learning rate of the one-cycle schedule (default 2e-3 gp, 1e-3 fracture)")
+    t.add_argument("--init", help="gp, fracture, stages (weak): go on training from this shipped model's weights "
+                                        "(gp: and its input size, unless --size)")
+    t.add_argument("--lr", type=float, help="gp, fracture, stages (weak): peak learning rate of the one-cycle schedule "
+                                                      "(default 2e-3 gp, 1e-3 fracture and stages)")
     t.add_argument("--device", default="auto", help="auto, cpu or cuda")
     t.add_argument("--limit", type=int, default=None, help="use only the first N films (smoke tests)")
     t.add_argument("--overwrite", action="store_true", help="replace an existing model of the same name")

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from bone_age.gp import squash
-from conftest import reserved_list
+from conftest import reserved_list, rsna_299_tree
 from bone_age.registry import list_models
 
 REPO = Path(__file__).resolve().parents[1]
@@ -34,29 +34,13 @@ def test_gp_estimate_is_in_months_and_plausible():
     assert months[0] != months[1]  # sex is an input
 
 
-def _rsna_299_tree(root: Path, n: int = 12) -> None:
-    """The layout of the RSNA 299 px copy: the training CSV and PNGs under data/299x299.../<sign>_signs/."""
-    import cv2
-
-    rng = np.random.default_rng(0)
-    d = root / "data" / "299x299boneage-training-dataset" / "all_signs"
-    d.mkdir(parents=True)
-    rows = ["id,boneage,male"]
-    for k in range(n):
-        age = 20 + 15 * k
-        img = np.clip(rng.normal(40, 5, (64, 64)) + np.linspace(0, age, 64)[None], 0, 255).astype(np.uint8)
-        cv2.imwrite(str(d / f"{90000 + k}.png"), img)
-        rows.append(f"{90000 + k},{age},{'True' if k % 2 else 'False'}")
-    (root / "boneage-training-dataset.csv").write_text("\n".join(rows) + "\n")
-
-
 def test_gp_training_goes_on_from_a_saved_model(tmp_path, monkeypatch):
     import json
 
     from bone_age.registry import load_model
     from bone_age.training.gp import train_gp
 
-    _rsna_299_tree(tmp_path / "rsna")
+    rsna_299_tree(tmp_path / "rsna")
     monkeypatch.setenv("BONE_AGE_MODELS", str(tmp_path / "models"))
     with reserved_list(tmp_path / "shared"):
         train_gp(tmp_path / "rsna", tmp_path / "models" / "gp_a", epochs=1, size=64, batch=4, device="cpu")

@@ -63,3 +63,77 @@ def test_prior_spreads_a_common_maturity_over_bones():
     young, old = prior_stages(std, "female", 150), prior_stages(std, "female", 900)
     assert (old > young).all()
     assert all(1 <= s <= std.n_stages(b) for s, b in zip(old, std.bones))
+
+
+class _FakeLocalizer:
+    """Puts the synthetic hand's keypoints on any film and records the film shapes it was given."""
+
+    def __init__(self):
+        self.shapes = []
+
+    def __call__(self, film):
+        from types import SimpleNamespace
+
+        from test_regions import synthetic_hand
+
+        h, w = film.pixels.shape
+        self.shapes.append((h, w))
+        kp = synthetic_hand(scale=min(h, w) / 6, origin=(0.4 * w, 0.85 * h))
+        return SimpleNamespace(keypoints=kp, is_hand=True, hand_side="left")
+
+
+def _rsna_hands_tree(root, ids):
+    """The rsna_hands layout: labels.csv (id, file, boneage_months, male, width, height) and images/."""
+    rng = np.random.default_rng(1)
+    (root / "images").mkdir(parents=True)
+    rows = ["id,file,boneage_months,male,width,height"]
+    for k, i in enumerate(ids):
+        cv2.imwrite(str(root / "images" / f"{i}.png"), (rng.random((160, 120)) * 255).astype(np.uint8))
+        rows.append(f"{i},{i}.png,{30 + 20 * k},{'True' if k % 2 else 'False'},120,160")
+    (root / "labels.csv").write_text("\n".join(rows) + "\n")
+
+
+def test_weak_films_mix_full_resolution_and_unsquashed_299px_films(tmp_path):
+    from conftest import reserved_list, rsna_299_tree
+    from bone_age.training.splits import split_of
+    from bone_age.training.stage_data import RSNA_ASPECT
+    from bone_age.training.stages import weak_films
+
+    rsna_299_tree(tmp_path / "rsna299", n=20)
+    hands_ids = ["90001", "90002", "80000", "80001", "80002"]
+    _rsna_hands_tree(tmp_path / "hands", hands_ids)
+    loc = _FakeLocalizer()
+    with reserved_list(tmp_path / "shared", ids=("80002",)):
+        full, low = weak_films([tmp_path / "hands", tmp_path / "rsna299"], loc, None, None)
+        with pytest.raises(FileNotFoundError, match="rsna_hands"):
+            weak_films([tmp_path / "rsna299"], loc, None, None)
+        with pytest.raises(FileNotFoundError, match="neither"):
+            weak_films([tmp_path], loc, None, None)
+    assert [f.id for f in full] == hands_ids[:4]  # the reserved id dropped
+    expected = {str(90000 + k) for k in range(20)} - set(hands_ids)
+    assert {f.id for f in low} == {i for i in expected if split_of(i) == "train"} and low
+    assert all(f.pixels.shape == (round(64 * RSNA_ASPECT), 64) for f in low)  # stretched back before localizing
+    assert all(f.pixels.shape == (160, 120) for f in full)
+    assert set(loc.shapes) == {(160, 120), (round(64 * RSNA_ASPECT), 64)}
+    assert all(len(f.regions) == 13 for f in full + low)
+
+
+@pytest.mark.slow
+def test_weak_training_mixes_sources_and_goes_on_from_a_saved_model(tmp_path, monkeypatch):
+    from conftest import reserved_list, rsna_299_tree
+    from bone_age.training import stages
+
+    rsna_299_tree(tmp_path / "rsna299", n=12)
+    _rsna_hands_tree(tmp_path / "hands", [str(80000 + k) for k in range(8)])
+    monkeypatch.setattr(stages, "Localizer", lambda model: _FakeLocalizer())
+    monkeypatch.setattr(stages, "load_model", lambda name, device=None: None)
+    monkeypatch.setenv("BONE_AGE_MODELS", str(tmp_path / "models"))
+    roots = [tmp_path / "hands", tmp_path / "rsna299"]
+    with reserved_list(tmp_path / "shared"):
+        stages.train_weak(roots, tmp_path / "models" / "stage_a", localizer="fake", epochs=1, crop=32, device="cpu")
+        stages.train_weak(roots, tmp_path / "models" / "stage_b", localizer="fake", epochs=1, crop=32, device="cpu",
+                          init="stage_a", lr=1e-4)
+    a, b = (json.loads((tmp_path / "models" / f"stage_{n}.json").read_text()) for n in "ab")
+    assert a["initialised_from"] == "ImageNet EfficientNet-Lite0" and b["initialised_from"].startswith("stage_a (sha256 ")
+    assert a["n_train_299px"] > 0 and "299 px RSNA copy" in a["data"] and b["learning_rate"] == 1e-4
+    assert a["n_train"] > a["n_train_299px"]

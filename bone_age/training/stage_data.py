@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from ..io import read_film
+from ..io import Film, read_film
 from ..localize import Localizer
 from ..regions import load_region_rule
 from ..results import Region
@@ -30,17 +30,30 @@ class StageFilm:
     age_years: float
 
 
-def localize_films(films: list[AgedFilm], localizer: Localizer, cache: Path | None = None) -> list[StageFilm]:
-    """Read and localize each film (keypoints cached as JSON by id); films not found to be hands are dropped."""
+RSNA_ASPECT = 1.32  # median height / width of the RSNA films (rsna_hands sizes); the 299 px copy squashed it to 1
+
+
+def unsquash(film: Film, aspect: float = RSNA_ASPECT) -> Film:
+    """A film of the 299 px RSNA copy stretched back to the typical RSNA height / width, so that bones keep
+    roughly their shape in the crops (each film's own aspect ratio was not kept by the copy)."""
+    h, w = film.pixels.shape
+    return Film(cv2.resize(film.pixels, (w, round(w * aspect)), interpolation=cv2.INTER_LINEAR), film.meta)
+
+
+def localize_films(films: list[AgedFilm], localizer: Localizer, cache: Path | None = None,
+                   squashed: bool = False) -> list[StageFilm]:
+    """Read and localize each film (keypoints cached as JSON by file path); films not found to be hands are
+    dropped. ``squashed``: films of the 299 px RSNA copy, un-squashed first (see ``unsquash``)."""
     cached = json.loads(cache.read_text()) if cache and cache.is_file() else {}
     rule = load_region_rule()
     out, rejected = [], 0
     for f in tqdm(films, desc="localizing", unit="film", mininterval=5):
-        film = read_film(f.path)
-        if f.id not in cached:
+        film = unsquash(read_film(f.path)) if squashed else read_film(f.path)
+        key = str(f.path)
+        if key not in cached:
             loc = localizer(film)
-            cached[f.id] = {"keypoints": loc.keypoints, "is_hand": loc.is_hand, "side": loc.hand_side}
-        entry = cached[f.id]
+            cached[key] = {"keypoints": loc.keypoints, "is_hand": loc.is_hand, "side": loc.hand_side}
+        entry = cached[key]
         if not entry["is_hand"]:
             rejected += 1
             continue

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from tqdm import tqdm
 
 from ..localize import Localizer
 from ..nets import StageNet
@@ -17,10 +18,12 @@ from ..registry import load_model
 from ..standard import RusChnStandard, load_standard
 from ..transforms import to_model_input
 from .augment import random_photometric
-from .common import EpochLog, make_optimizer, save_model, start_run, step, train_mode_frozen_bn, with_imagenet_encoder
+from .common import (EpochLog, load_start, make_optimizer, save_model, start_note, start_run, step, train_mode_frozen_bn,
+                     with_imagenet_encoder)
+from .gp import load_rsna_299
 from .rsna import load_rsna_hands
 from .splits import split_of
-from .stage_data import StageFilm, load_rus_chn_tree, localize_films, read_crop
+from .stage_data import RSNA_ASPECT, StageFilm, load_rus_chn_tree, localize_films, read_crop
 
 _logger = logging.getLogger(__name__)
 SEXES = ("female", "male")
@@ -123,28 +126,51 @@ def weak_loss(model, z, cat, films_sex, target, prior_above, pts, pair_index, w_
     return l_sum + w_prior * l_prior + w_pair * l_pair, float(l_sum.detach())
 
 
-def train_weak(rsna_root: Path, out: Path, *, localizer: str, epochs: int = 12, crop: int = 80, batch: int = 8,
+def weak_films(roots: list[Path], localizer: Localizer, cache: Path | None, limit: int | None
+               ) -> tuple[list[StageFilm], list[StageFilm]]:
+    """Localized films from each root: ``rsna_hands`` (full resolution; split by id) and the 299 px RSNA copy
+    (squashed; only its 'train' ids, and none that rsna_hands holds). Returns (full-resolution, 299 px) films."""
+    full, low = [], []
+    for root in roots:
+        if (root / "labels.csv").is_file():
+            full += load_rsna_hands(root)[:limit]
+        elif (root / "boneage-training-dataset.csv").is_file():
+            low += [f for f in load_rsna_299(root) if split_of(f.id) == "train"][:limit]
+        else:
+            raise FileNotFoundError(f"{root}: neither rsna_hands (labels.csv) nor the RSNA 299 px copy (boneage-training-dataset.csv)")
+    if not full:
+        raise FileNotFoundError("weak stage training needs rsna_hands among --data: its films validate and test at full resolution")
+    held = {f.id for f in full}
+    return (localize_films(full, localizer, cache),
+            localize_films([f for f in low if f.id not in held], localizer, cache, squashed=True))
+
+
+def train_weak(roots: list[Path], out: Path, *, localizer: str, epochs: int = 12, crop: int = 80, batch: int = 8,
                lr: float = 1e-3, device: str = "auto", seed: int = 0, overwrite: bool = False, cache: Path | None = None,
-               limit: int | None = None) -> Path:
-    """Weakly supervised training from film-level bone age and sex (see the model card for the method)."""
+               limit: int | None = None, init: str | None = None) -> Path:
+    """Weakly supervised training from film-level bone age and sex (see the model card for the method); with
+    ``init``, goes on from a shipped stage model's weights."""
     rng, dev = start_run(out, overwrite, seed, device)
+    start = load_start(init, "stages")
     std = load_standard()
     cats, bone_cat, pts = _tables(std)
-    films = load_rsna_hands(Path(rsna_root))
-    if limit:
-        films = films[:limit]
-    loc = Localizer(load_model(localizer, dev))
-    data = localize_films(films, loc, cache)
-    train = [f for f in data if split_of(f.id) == "train"] or data
-    val = [f for f in data if split_of(f.id) == "val"] or data[:4]
-    _logger.info("stages (weak): %d train, %d val films on %s", len(train), len(val), dev)
+    full, low = weak_films([Path(r) for r in roots], Localizer(load_model(localizer, dev)), cache, limit)
+    train = [f for f in full if split_of(f.id) == "train"] or full
+    val = [f for f in full if split_of(f.id) == "val"] or full[:4]
+    _logger.info("stages (weak): %d + %d (299 px) train, %d val films on %s", len(train), len(low), len(val), dev)
+    train = train + low
     n_stages = [std.n_stages(b) for b in std.bones]
     kmax = max(n_stages)
-    targets = {f.id: std.score_for_age(SEXES[f.male], f.age_years) for f in data}
-    priors = {f.id: _above(_prior_dist(prior_stages(std, SEXES[f.male], targets[f.id]), n_stages, kmax)) for f in data}
+    targets = {f.id: std.score_for_age(SEXES[f.male], f.age_years) for f in train + val}
+    priors = {f.id: _above(_prior_dist(prior_stages(std, SEXES[f.male], targets[f.id]), n_stages, kmax)) for f in train + val}
     pair_index = torch.tensor([[std.bones.index(a), std.bones.index(b)] for a, b in
                                (("MCPThird", "MCPFifth"), ("PIPThird", "PIPFifth"), ("MIPThird", "MIPFifth"), ("DIPThird", "DIPFifth"))])
-    model = with_imagenet_encoder(StageNet([std.stages_per_category[c] for c in cats]), dev)
+    model = StageNet([std.stages_per_category[c] for c in cats])
+    if start is not None:
+        model = model.to(dev)
+        model.load_state_dict(start.module.state_dict())
+    else:
+        model = with_imagenet_encoder(model, dev)
     pts, bone_cat = pts.to(dev), bone_cat.to(dev)
     opt, sched = make_optimizer(model, lr, epochs * math.ceil(len(train) / batch))
     log, best, best_state = EpochLog(epochs), float("inf"), None
@@ -152,7 +178,7 @@ def train_weak(rsna_root: Path, out: Path, *, localizer: str, epochs: int = 12, 
         model.train()
         order = rng.permutation(len(train))
         run = []
-        for i in range(0, len(order), batch):
+        for i in tqdm(range(0, len(order), batch), desc=f"epoch {epoch + 1}", unit="batch", mininterval=30):
             chunk = [train[j] for j in order[i:i + batch]]
             x = torch.from_numpy(to_model_input(np.concatenate([film_crops(f, crop, rng) for f in chunk]))).to(dev)
             cat = bone_cat.repeat(len(chunk))
@@ -170,11 +196,15 @@ def train_weak(rsna_root: Path, out: Path, *, localizer: str, epochs: int = 12, 
             best, best_state = mae, {k: v.detach().clone() for k, v in model.state_dict().items()}
     model.load_state_dict(best_state)
     card = _card(std, cats, crop, "weak", epochs, seed, len(train), len(val), localizer)
-    card["val_metrics"] = {"mae_years_uncalibrated": round(best, 3)}
+    card.update(n_train_299px=len(low), learning_rate=lr, initialised_from=start_note(init, start),
+                val_metrics={"mae_years_uncalibrated": round(best, 3)}, method=WEAK_METHOD,
+                split="sha256('bone-age-v1:<id>'): test < 0.1 <= val < 0.2 <= train (test never used in training or selection); "
+                      "validation on full-resolution rsna_hands films only")
     card["data"] = ("rsna_hands: RSNA Pediatric Bone Age 2017 training films at up to 1024 px with Greulich-Pyle bone age and "
                     "sex (research use with attribution; Halabi et al., Radiology 2019); reserved_ids.txt dropped")
-    card["split"] = "sha256('bone-age-v1:<id>'): test < 0.1 <= val < 0.2 <= train (test never used in training or selection)"
-    card["method"] = WEAK_METHOD
+    if low:
+        card["data"] += ("; plus the 'train' ids of the 299 px RSNA copy (GitHub samirsafwan/Predicting-Bone-Age-with-Deep-CNNs) "
+                         f"that rsna_hands does not hold, stretched back to height = {RSNA_ASPECT} x width before localizing")
     return save_model(model.cpu(), Path(out), card)
 
 
