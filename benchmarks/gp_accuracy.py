@@ -1,6 +1,6 @@
 """Greulich-Pyle regressor on the official RSNA 2017 test set (200 films, reported once) and on rsna_hands.
 
-    python benchmarks/gp_accuracy.py [--rsna299 DIR] [--model NAME] [--update-card]
+    python benchmarks/gp_accuracy.py --rsna299 DIR [--model NAME] [--update-card]
 
 The official test films come from the 299 px copy (squashed, as the model was trained); rsna_hands films
 (unsquashed, up to 1024 px, ids hashing to 'test') check that the resize rule carries to real film shapes.
@@ -36,7 +36,7 @@ def evaluate(gp: GPRegressor, films) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--rsna299", type=Path, default=Path("/work/data"))
+    ap.add_argument("--rsna299", type=Path, required=True, help="root of the 299 px RSNA copy (official test set)")
     ap.add_argument("--model", default=None)
     ap.add_argument("--update-card", action="store_true")
     args = ap.parse_args()
@@ -56,7 +56,7 @@ def main() -> None:
     if args.update_card:
         keys = ("rsna2017_official_test", "rsna_hands_heldout_unsquashed", "without_test_time_flip")
         update_card_metrics(name, {k: result[k] for k in keys if k in result},
-                            "python benchmarks/gp_accuracy.py --update-card")
+                            "python benchmarks/gp_accuracy.py --rsna299 <RSNA 299 root> --update-card")
 
 
 if __name__ == "__main__":

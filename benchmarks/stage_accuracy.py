@@ -1,6 +1,6 @@
 """RUS-CHN path vs the films' Greulich-Pyle bone age, on held-out RSNA films; per-bone stage vs age.
 
-    python benchmarks/stage_accuracy.py [--stages NAME] [--update-card]
+    python benchmarks/stage_accuracy.py [--rsna299 DIR] [--stages NAME] [--update-card]
 
 Held-out: rsna_hands films whose id hashes to 'test' (never trained or tuned on) and, separately, the reserved
 evaluation films (official RSNA test set among them) from the 299 px RSNA copy (--rsna299; low resolution, stretched back
@@ -40,13 +40,13 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--stages", default=None)
     ap.add_argument("--update-card", action="store_true", help="write the held-out metrics into the stage model's card")
-    ap.add_argument("--rsna299", type=Path, default=Path("/work/data"), help="root of the 299 px RSNA copy (reserved films)")
+    ap.add_argument("--rsna299", type=Path, help="root of the 299 px RSNA copy (reserved films; left out without it)")
     args = ap.parse_args()
     engine = Engine(stages=args.stages, gp=False, device="cpu")
     std = load_standard()
     reserved = reserved_ids()
     films = [(f, split_of(f.id)) for f in load_rsna_hands(DATA / "rsna_hands") if split_of(f.id) != "val"]
-    if (args.rsna299 / "boneage-training-dataset.csv").is_file():
+    if args.rsna299:
         low = [f for f in load_rsna_299(args.rsna299, drop_reserved=False) if f.id in reserved] + load_rsna_test(args.rsna299)
         films += [(f, "reserved") for f in low]
     rows = []
@@ -90,7 +90,8 @@ def main() -> None:
     if args.update_card:
         update_card_metrics(engine.classifier.model.name,
                             {**{k: result[k] for k in ("test", "reserved") if k in result}, "calibration_fitted_on_train": calib},
-                            "python benchmarks/stage_accuracy.py --update-card")
+                            "python benchmarks/stage_accuracy.py --rsna299 <RSNA 299 root> --update-card"
+                            if args.rsna299 else "python benchmarks/stage_accuracy.py --update-card")
 
 
 def _plot(std, stages: np.ndarray, ages: np.ndarray, male: np.ndarray) -> None:
