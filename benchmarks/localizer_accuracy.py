@@ -51,9 +51,8 @@ def draw(film_u8: np.ndarray, loc) -> np.ndarray:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default=None)
-    ap.add_argument("--fracatlas", type=Path, default=Path("/work/data/fracatlas"),
-                    help="FracAtlas root: its test-split leg, hip, shoulder and frontal hand films")
-    ap.add_argument("--jsrt", type=Path, default=Path("/work/data/JSRT"), help="JSRT/SCR root: its test-split chest films")
+    ap.add_argument("--fracatlas", type=Path, help="FracAtlas root: its test-split leg, hip, shoulder and frontal hand films")
+    ap.add_argument("--jsrt", type=Path, help="JSRT/SCR root: its test-split chest films")
     ap.add_argument("--no-gate", action="store_true", help="judge hands by the localizer alone, without the hand-film gate")
     ap.add_argument("--split", default="test", choices=["val", "test"], help="val for tuning the region rule, test to report")
     ap.add_argument("--update-card", action="store_true", help="write the held-out metrics into the model card")
@@ -86,7 +85,7 @@ def main() -> None:
     all_contained = np.concatenate(list(contained.values()))
 
     negatives = {}
-    held_out = [f for root in (args.fracatlas, args.jsrt) if root.is_dir() for f in gate_films([root]) if f.split == "test"]
+    held_out = [f for root in (args.fracatlas, args.jsrt) if root for f in gate_films([root]) if f.split == "test"]
     judged = dict(zip(*keep_readable(held_out, lambda f: loc(read_film(f.path)).is_hand)))  # FracAtlas has truncated files
     for group, sources in (("jsrt_chest", ("chest",)), ("fracatlas_leg_hip_shoulder", ("fracatlas_leg", "fracatlas_hip", "fracatlas_shoulder"))):
         if any(f.source in sources for f in judged):
