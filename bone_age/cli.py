@@ -383,9 +383,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--epochs", type=int, default=24)
     t.add_argument("--size", type=int, help="gp: input size in pixels (default 192, or --init's); hand-gate: (160); bonescan-wholebody: long side (1024); fracture: long side (512)")
     t.add_argument("--init", help="gp, fracture, stages (weak): go on training from this shipped model's weights "
-                                        "(gp: and its input size, unless --size)")
+                                  "(gp: and its input size, unless --size)")
     t.add_argument("--lr", type=float, help="gp, fracture, stages (weak): peak learning rate of the one-cycle schedule "
-                                                      "(default 2e-3 gp, 1e-3 fracture and stages)")
+                                            "(default 2e-3 gp, 1e-3 fracture and stages)")
     t.add_argument("--device", default="auto", help="auto, cpu or cuda")
     t.add_argument("--limit", type=int, default=None, help="use only the first N films (smoke tests)")
     t.add_argument("--overwrite", action="store_true", help="replace an existing model of the same name")

@@ -36,7 +36,7 @@ RSNA_ASPECT = 1.32  # median height / width of the RSNA films (rsna_hands sizes)
 def unsquash(film: Film, aspect: float = RSNA_ASPECT) -> Film:
     """A film of the 299 px RSNA copy stretched back to the typical RSNA height / width, so that bones keep
     roughly their shape in the crops (each film's own aspect ratio was not kept by the copy)."""
-    h, w = film.pixels.shape
+    w = film.pixels.shape[1]
     return Film(cv2.resize(film.pixels, (w, round(w * aspect)), interpolation=cv2.INTER_LINEAR), film.meta)
 
 
