@@ -57,6 +57,14 @@ def with_imagenet_encoder(model: torch.nn.Module, device: torch.device) -> torch
     return model.to(device)
 
 
+def starting_weights(model: torch.nn.Module, start: LoadedModel | None, device: torch.device) -> torch.nn.Module:
+    """``model`` on ``device`` with the weights of the model a run goes on from, or else the ImageNet encoder."""
+    if start is None:
+        return with_imagenet_encoder(model, device)
+    model.load_state_dict(start.module.state_dict())
+    return model.to(device)
+
+
 def train_mode_frozen_bn(model: torch.nn.Module) -> torch.nn.Module:
     """Training mode, but batch-norm layers keep their ImageNet statistics (small batches of small crops
     otherwise replace them with noisy ones)."""

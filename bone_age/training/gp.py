@@ -15,7 +15,7 @@ from ..gp import squash
 from ..nets import GlobalRegressor
 from ..transforms import to_model_input
 from .augment import random_photometric
-from .common import EpochLog, load_start, make_optimizer, save_model, start_note, start_run, step, with_imagenet_encoder
+from .common import EpochLog, load_start, make_optimizer, save_model, start_note, start_run, starting_weights, step
 from .rsna import AgedFilm
 from .splits import reserved_ids, split_of
 
@@ -93,11 +93,7 @@ def train_gp(rsna299: Path, out: Path, *, epochs: int = 4, size: int | None = No
     y = torch.tensor([(f.boneage_months - MEAN_MONTHS) / SD_MONTHS for f in train])
     male_train = np.array([f.male for f in train])
     male_val = np.array([f.male for f in val])
-    if start is not None:
-        model = GlobalRegressor().to(dev)
-        model.load_state_dict(start.module.state_dict())
-    else:
-        model = with_imagenet_encoder(GlobalRegressor(), dev)
+    model = starting_weights(GlobalRegressor(), start, dev)
     opt, sched = make_optimizer(model, lr, epochs * math.ceil(len(train) / batch))
     log, best, best_state = EpochLog(epochs), float("inf"), None
     for epoch in range(epochs):

@@ -18,8 +18,8 @@ from ..registry import load_model
 from ..standard import RusChnStandard, load_standard
 from ..transforms import to_model_input
 from .augment import random_photometric
-from .common import (EpochLog, load_start, make_optimizer, save_model, start_note, start_run, step, train_mode_frozen_bn,
-                     with_imagenet_encoder)
+from .common import (EpochLog, load_start, make_optimizer, save_model, start_note, start_run, starting_weights, step,
+                     train_mode_frozen_bn, with_imagenet_encoder)
 from .gp import load_rsna_299
 from .rsna import load_rsna_hands
 from .splits import split_of
@@ -165,12 +165,7 @@ def train_weak(roots: list[Path], out: Path, *, localizer: str, epochs: int = 12
     priors = {f.id: _above(_prior_dist(prior_stages(std, SEXES[f.male], targets[f.id]), n_stages, kmax)) for f in train + val}
     pair_index = torch.tensor([[std.bones.index(a), std.bones.index(b)] for a, b in
                                (("MCPThird", "MCPFifth"), ("PIPThird", "PIPFifth"), ("MIPThird", "MIPFifth"), ("DIPThird", "DIPFifth"))])
-    model = StageNet([std.stages_per_category[c] for c in cats])
-    if start is not None:
-        model = model.to(dev)
-        model.load_state_dict(start.module.state_dict())
-    else:
-        model = with_imagenet_encoder(model, dev)
+    model = starting_weights(StageNet([std.stages_per_category[c] for c in cats]), start, dev)
     pts, bone_cat = pts.to(dev), bone_cat.to(dev)
     opt, sched = make_optimizer(model, lr, epochs * math.ceil(len(train) / batch))
     log, best, best_state = EpochLog(epochs), float("inf"), None
