@@ -302,7 +302,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
         train_fracture(Path(args.data), Path(args.out), epochs=args.epochs, max_side=args.size or 512,
                        device=args.device, limit=args.limit, overwrite=args.overwrite, init=args.init,
-                       lr=args.lr or 1e-3)
+                       lr=args.lr or 1e-3, crop=args.crop)
+    elif args.what == "fracture-film":
+        from .training.fracture_film import train_fracture_film
+
+        train_fracture_film(Path(args.data), Path(args.out), epochs=args.epochs, size=args.size or 512, device=args.device,
+                            limit=args.limit, overwrite=args.overwrite, lr=args.lr or 1e-3)
     elif args.what == "regions":
         from ._resources import assets_dir
         from .training.region_fit import fit_region_rule
@@ -370,21 +375,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train a model (see the model cards under models/)")
     t.add_argument("what", choices=["localizer", "regions", "hand-gate", "stages", "gp", "bonescan", "bonescan-wholebody",
-                                    "clavicle", "fracture"])
+                                    "clavicle", "fracture", "fracture-film"])
     t.add_argument("--data", nargs="+", help="data folder: hand_landmarks (localizer, regions), rsna_hands (weak stages; optionally "
                                              "also the RSNA 299 px repository root), "
                                              "the RSNA 299 px repository root (gp), BS-80K region-crop root (bonescan) or "
                                              "whole-body root (bonescan-wholebody), JSRT/SCR or CRASS12 root (clavicle), "
-                                             "FracAtlas root (fracture); hand-gate: several (rsna_hands, FracAtlas, JSRT)")
+                                             "FracAtlas root (fracture, fracture-film); hand-gate: several (rsna_hands, FracAtlas, JSRT)")
     t.add_argument("--rus-chn-root", help="stages: the RUS-CHN stage-labelled crop set (supervised training)")
     t.add_argument("--localizer", help="stages (weak): the localizer model that cuts the crops (default: the default one)")
     t.add_argument("--cache", help="stages (weak): JSON file caching the localizer's keypoints per film")
     t.add_argument("--out", help="output path without extension, e.g. models/localizer_effnet_lite0.rsna_rusbox_v1")
     t.add_argument("--epochs", type=int, default=24)
-    t.add_argument("--size", type=int, help="gp: input size in pixels (default 192, or --init's); hand-gate: (160); bonescan-wholebody: long side (1024); fracture: long side (512)")
+    t.add_argument("--size", type=int, help="gp: input size in pixels (default 192, or --init's); hand-gate: (160); bonescan-wholebody: long side (1024); fracture: long side (512); fracture-film: square side (512)")
+    t.add_argument("--crop", type=int, help="fracture: train on square windows of this many pixels cut from the films "
+                                            "at --size (zoomed training; inference reads the whole film at --size)")
     t.add_argument("--init", help="gp, fracture, stages (weak): go on training from this shipped model's weights "
                                   "(gp: and its input size, unless --size)")
-    t.add_argument("--lr", type=float, help="gp, fracture, stages (weak): peak learning rate of the one-cycle schedule "
+    t.add_argument("--lr", type=float, help="gp, fracture, fracture-film, stages (weak): peak learning rate of the one-cycle schedule "
                                             "(default 2e-3 gp, 1e-3 fracture and stages)")
     t.add_argument("--device", default="auto", help="auto, cpu or cuda")
     t.add_argument("--limit", type=int, default=None, help="use only the first N films (smoke tests)")

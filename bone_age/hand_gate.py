@@ -6,14 +6,9 @@ import numpy as np
 import torch
 
 from .registry import LoadedModel
-from .transforms import Letterbox, to_model_input
+from .transforms import to_model_input, whole_film
 
-__all__ = ["HandGate", "gate_input"]
-
-
-def gate_input(pixels: np.ndarray, size: int) -> np.ndarray:
-    """The gate's input: the whole film letterboxed (aspect kept) onto a black ``size`` square, gray in [0, 1]."""
-    return Letterbox(size)(np.ascontiguousarray(pixels, dtype=np.float32)).image
+__all__ = ["HandGate"]
 
 
 class HandGate:
@@ -28,7 +23,7 @@ class HandGate:
     def probability(self, pixels: np.ndarray) -> float:
         """Probability that ``pixels`` is a hand-and-wrist film."""
         dev = next(self.model.module.parameters()).device
-        x = torch.from_numpy(to_model_input(gate_input(pixels, self.size)))[None].to(dev)
+        x = torch.from_numpy(to_model_input(whole_film(pixels, self.size)))[None].to(dev)
         return float(torch.sigmoid(self.model.module(x)[0, 0].float()))
 
     def verdict(self, pixels: np.ndarray) -> tuple[bool, float, str]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-__all__ = ["Letterbox", "LetterboxResult", "to_model_input", "crop_rotated"]
+__all__ = ["Letterbox", "LetterboxResult", "to_model_input", "crop_rotated", "whole_film"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,12 @@ class Letterbox:
         ox, oy = (self.size - nw) // 2, (self.size - nh) // 2
         out[oy:oy + nh, ox:ox + nw] = resized
         return LetterboxResult(out, scale, (float(ox), float(oy)))
+
+
+def whole_film(pixels: np.ndarray, size: int) -> np.ndarray:
+    """The whole film letterboxed (aspect kept) onto a black ``size`` square, float32 gray: the input of the
+    film-level classifiers (hand gate, fracture film)."""
+    return Letterbox(size)(np.ascontiguousarray(pixels, dtype=np.float32)).image
 
 
 _MEAN, _STD = np.float32(0.5), np.float32(0.25)

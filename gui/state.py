@@ -62,8 +62,9 @@ def module_summary(result: Any) -> list[str]:
 
     if isinstance(result, FractureResult):
         verdict = "fracture suspected" if result.fractured else "no fracture found"
-        return [f"Fracture probability: {result.probability:.2f} ({verdict}; threshold {result.threshold:.2f})",
-                f"Instances shown: {len(result.instances)}"]
+        source = "whole-film classifier" if result.classifier_probability is not None else "highest instance score"
+        return [f"Fracture probability: {result.probability:.2f} ({verdict}; threshold {result.threshold:.2f}; {source})",
+                f"Detector: highest instance score {result.detector_score:.2f}, instances shown: {len(result.instances)}"]
     if isinstance(result, ClavicleResult):
         lines = []
         for s in result.sides:

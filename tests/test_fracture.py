@@ -74,13 +74,38 @@ def test_coco_metrics_perfect_and_wrong_predictions(tmp_path):
     assert coco_metrics(samples, wrong, ["fracture"], masks=True)["bbox_map50"] == 0
 
 
+def test_zoom_crop_keeps_pixels_boxes_and_masks_together():
+    """Windows cut from the film scaled to the inference side: the instance's bright pixels, box and mask move
+    together, most windows hold the instance, small films are padded to the window."""
+    from bone_age.training.detection import zoom_crop
+
+    px = np.full((150, 100), 0.2, np.float32)
+    px[90:110, 40:70] = 1.0
+    boxes = np.array([[40, 90, 70, 110]], np.float32)
+    mask = np.zeros((1, 150, 100), np.uint8)
+    mask[0, 90:110, 40:70] = 1
+    rng, held = np.random.default_rng(0), 0
+    for _ in range(60):
+        out, b, m, kept = zoom_crop(px, boxes, mask, 300, 96, rng)
+        assert out.shape == (96, 96) and m.shape == (len(kept), 96, 96) and len(b) == len(kept)
+        if len(kept):
+            held += 1
+            x1, y1, x2, y2 = b[0]
+            assert 0 <= x1 < x2 <= 96 and 0 <= y1 < y2 <= 96
+            assert out[m[0] > 0].mean() > 0.9 and m[0].sum() >= 0.8 * (x2 - x1) * (y2 - y1)
+    assert held >= 36
+    small, b, m, kept = zoom_crop(px, boxes, mask, 60, 96, rng)
+    assert small.shape == (96, 96) and small[70:].max() == 0  # scaled to 60 x 40, padded with black
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     from bone_age.training.fracture import train_fracture
 
     root = tmp_path_factory.mktemp("frac")
     make_fracatlas(root / "fa")
-    train_fracture(root / "fa", root / "models" / "frac_test", epochs=2, max_side=160, negatives=0.5, batch=4, device="cpu")
+    train_fracture(root / "fa", root / "models" / "frac_test", epochs=2, max_side=160, negatives=0.5, batch=4, device="cpu",
+                   crop=96)
     return root
 
 
@@ -91,10 +116,36 @@ def test_trained_detector_and_card(trained, monkeypatch):
     monkeypatch.setenv("BONE_AGE_MODELS", str(trained / "models"))
     card = json.loads((trained / "models" / "frac_test.json").read_text())
     assert card["task"] == "fracture" and card["masks"] and card["n_train_fractured"] == 8 and 0 <= card["threshold"] <= 1
+    assert card["train_crop"] == 96 and card["max_size"] == 160
     r = FractureDetector(device="cpu").detect(trained / "fa" / "images" / "Fractured" / "IMG0000010.jpg")
     assert 0 <= r.probability <= 1 and r.fractured == (r.probability >= r.threshold)
     assert all(0 <= i.box_xyxy[0] <= i.box_xyxy[2] <= 128 for i in r.instances)
     assert FractureResult.from_json(r.to_json()) == r
+
+
+def test_film_classifier_trains_and_gives_the_film_probability(trained, tmp_path):
+    """Every film (fractured or not) trains the whole-film classifier; with it installed, the film-level
+    probability and threshold are the classifier's and the detector's top score is still reported."""
+    from bone_age.fracture import FractureDetector
+    from bone_age.fracture.results import FractureResult
+    from bone_age.registry import load_model
+    from bone_age.training.fracture import image_split
+    from bone_age.training.fracture_film import train_fracture_film
+
+    train_fracture_film(trained / "fa", tmp_path / "ff_test", epochs=2, size=64, negatives=1.0, batch=8, device="cpu")
+    card = json.loads((tmp_path / "ff_test.json").read_text())
+    n_train = sum(image_split(i) == "train" for i in read_fracatlas(trained / "fa"))
+    assert card["task"] == "fracture_film" and card["n_train"] == n_train and card["n_train_fractured"] == 8
+    n_neg = min(n_train - 8, 8)  # negatives=1.0: as many non-fractured films per epoch as fractured ones, if there are
+    assert f"pos_weight {n_neg / 8:.2f}" in card["class_weighting"] and len(card["platt"]) == 2 and 0 <= card["threshold"] <= 1
+    det = FractureDetector(load_model("frac_test", "cpu", trained / "models"), device="cpu",
+                           film_model=load_model("ff_test", "cpu", tmp_path))
+    r = det.detect(trained / "fa" / "images" / "Fractured" / "IMG0000010.jpg")
+    assert r.probability == r.classifier_probability and 0 <= r.probability <= 1
+    assert r.threshold == card["threshold"] and r.fractured == (r.probability >= card["threshold"])
+    scores = [i.score for i in r.instances]
+    assert 0 <= r.detector_score <= 1 and (not scores or r.detector_score == max(scores))
+    assert set(r.model_versions) == {"frac_test", "ff_test"} and FractureResult.from_json(r.to_json()) == r
 
 
 def test_fracture_command_rows_overlays_resume(trained, monkeypatch, tmp_path, capsys):

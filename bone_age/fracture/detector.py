@@ -11,21 +11,31 @@ import torch
 from ..detection import fit_long_side
 from ..io import Film
 from ..io.film import as_film
-from ..registry import LoadedModel, default_model, load_model, resolve_device
+from ..registry import LoadedModel, default_model, list_models, load_model, resolve_device
+from .film import FilmClassifier
 from .results import FractureInstance, FractureResult
 
 __all__ = ["FractureDetector", "detect"]
 
 
 class FractureDetector:
-    """Wraps a loaded fracture ``Detector``. The film is scaled so its long side is the card's ``max_size``."""
+    """Wraps a loaded fracture ``Detector`` (the film scaled so its long side is the card's ``max_size``) and, when
+    a ``fracture_film`` model is installed (or named by ``film_model``), the whole-film classifier that gives the
+    film-level probability and threshold."""
 
-    def __init__(self, model: str | LoadedModel | None = None, device: str = "auto"):
+    def __init__(self, model: str | LoadedModel | None = None, device: str = "auto",
+                 film_model: str | LoadedModel | None = None):
         self.device = resolve_device(device)
         self.model = model if isinstance(model, LoadedModel) else load_model(model or default_model("fracture"), self.device)
         card = self.model.card
         self.max_side, self.threshold = int(card["max_size"]), float(card["threshold"])
         self.show_score = float(card.get("instance_score_threshold", 0.3))
+        if film_model is None and list_models("fracture_film"):
+            film_model = default_model("fracture_film")
+        self.film = None if film_model is None else FilmClassifier(
+            film_model if isinstance(film_model, LoadedModel) else load_model(film_model, self.device))
+        if self.film:
+            self.threshold = float(self.film.model.card["threshold"])
 
     @torch.no_grad()
     def detect(self, source: str | Path | np.ndarray | Film) -> FractureResult:
@@ -34,7 +44,9 @@ class FractureDetector:
         small, s = fit_long_side(px, self.max_side)
         out = self.model.module([torch.from_numpy(np.repeat(small[None], 3, 0)).to(self.device)])[0]
         scores = out["scores"].cpu().numpy()
-        prob = float(scores.max()) if scores.size else 0.0
+        top = float(scores.max()) if scores.size else 0.0
+        p_film = self.film.probability(px) if self.film else None
+        prob = top if p_film is None else p_film
         instances = []
         for k in np.flatnonzero(scores >= self.show_score):
             box = tuple(round(float(v) / s, 1) for v in out["boxes"][k].cpu())
@@ -46,8 +58,11 @@ class FractureDetector:
                     c = max(cnts, key=cv2.contourArea)[:, 0] / s
                     contour = tuple((round(float(x), 1), round(float(y), 1)) for x, y in c)
             instances.append(FractureInstance(round(float(scores[k]), 4), box, contour))
+        versions = {self.model.name: self.model.sha256}
+        if self.film:
+            versions[self.film.model.name] = self.film.model.sha256
         return FractureResult(film.meta.source, round(prob, 4), prob >= self.threshold, self.threshold, tuple(instances),
-                              {self.model.name: self.model.sha256})
+                              versions, round(top, 4), None if p_film is None else round(p_film, 4))
 
 
 @lru_cache(maxsize=2)

@@ -12,13 +12,16 @@ from .results import FractureResult
 
 __all__ = ["BATCH_FIELDS", "batch_row", "write_overlay"]
 
-BATCH_FIELDS = ["path", "status", "reason", "probability", "fractured", "threshold", "n_instances", "boxes"]
+BATCH_FIELDS = ["path", "status", "reason", "probability", "fractured", "threshold", "classifier_probability",
+                "detector_score", "n_instances", "boxes"]
 
 
 def batch_row(path: str, r: FractureResult | None = None, status: str = "scored", reason: str = "") -> dict:
     row = blank_row(BATCH_FIELDS, path, status, reason)
     if r is not None:
-        row.update(probability=r.probability, fractured=r.fractured, threshold=r.threshold, n_instances=len(r.instances),
+        row.update(probability=r.probability, fractured=r.fractured, threshold=r.threshold,
+                   classifier_probability="" if r.classifier_probability is None else r.classifier_probability,
+                   detector_score=r.detector_score, n_instances=len(r.instances),
                    boxes=" ".join(f"{i.score:.2f}@{','.join(f'{v:.0f}' for v in i.box_xyxy)}" for i in r.instances))
     return row
 

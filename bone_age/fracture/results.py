@@ -19,8 +19,10 @@ class FractureInstance(JsonMixin):
 
 @dataclass(frozen=True)
 class FractureResult(JsonMixin):
-    """``probability``: the film's fracture probability (its highest instance score); ``fractured`` compares it
-    with the model's threshold. ``instances`` above the display score, strongest first."""
+    """``probability``: the film's fracture probability, from the whole-film classifier when one is installed
+    (``classifier_probability``), else the detector's highest instance score (``detector_score``); ``fractured``
+    compares it with ``threshold``, the threshold of the model it came from. ``instances`` above the display
+    score, strongest first."""
 
     source: str
     probability: float
@@ -28,3 +30,5 @@ class FractureResult(JsonMixin):
     threshold: float
     instances: tuple[FractureInstance, ...]
     model_versions: dict[str, str] = field(default_factory=dict)
+    detector_score: float = 0.0
+    classifier_probability: float | None = None

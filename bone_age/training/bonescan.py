@@ -2,20 +2,17 @@
 from __future__ import annotations
 
 import logging
-import math
 from pathlib import Path
 
 import cv2
 import numpy as np
-import torch
-from sklearn.metrics import roc_auc_score
 
 from ..bonescan.classify import normalise_counts
 from ..bonescan.layout import RegionCrop, read_region_crops, read_wholebody
 from ..io import read_film
 from ..nets import ImageClassifier
-from ..transforms import to_model_input
-from .common import EpochLog, make_optimizer, save_model, start_run, step, with_imagenet_encoder
+from .classifier import fit_binary, predict_logits
+from .common import save_model, start_run, with_imagenet_encoder
 from .metrics import fit_platt, threshold_at_specificity
 from .splits import split_of
 
@@ -45,14 +42,6 @@ def load_crops(crops: list[RegionCrop], hw: tuple[int, int]) -> np.ndarray:
     return np.stack([normalise_counts(read_film(c.path).pixels, hw) for c in crops])
 
 
-@torch.no_grad()
-def predict_logits(model, images: np.ndarray, device, batch: int = 256) -> np.ndarray:
-    model.eval()
-    out = [model(torch.from_numpy(to_model_input(images[i:i + batch])).to(device)).float().cpu().numpy()[:, 0]
-           for i in range(0, len(images), batch)]
-    return np.concatenate(out)
-
-
 def train_region_classifier(data: Path, out: Path, *, regions: list[str] | None = None, epochs: int = 10,
                             hw: tuple[int, int] = (160, 64), batch: int = 64, lr: float = 1e-3, device: str = "auto",
                             seed: int = 0, overwrite: bool = False, limit: int | None = None) -> Path:
@@ -66,27 +55,11 @@ def train_region_classifier(data: Path, out: Path, *, regions: list[str] | None 
     train, val = parts["train"], parts["val"] or parts["train"]
     x_train, y_train = load_crops(train, hw), np.array([c.label for c in train])
     x_val, y_val = load_crops(val, hw), np.array([c.label for c in val])
-    pos = max(int(y_train.sum()), 1)
-    pos_weight = (len(y_train) - pos) / pos
-    _logger.info("bone-scan regions %s: %d train (%d abnormal), %d val, %d test crops; pos_weight %.1f, device %s",
-                 sorted({c.region for c in crops}), len(train), pos, len(val), len(parts["test"]), pos_weight, dev)
     model = with_imagenet_encoder(ImageClassifier(1), dev)
-    opt, sched = make_optimizer(model, lr, epochs * math.ceil(len(train) / batch))
-    loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(pos_weight, device=dev))
-    log, best, best_state = EpochLog(epochs), -1.0, None
-    for epoch in range(epochs):
-        model.train()
-        order, total = rng.permutation(len(train)), 0.0
-        for i in range(0, len(order), batch):
-            idx = order[i:i + batch]
-            x = torch.from_numpy(to_model_input(np.stack([_augment(rng, x_train[j]) for j in idx]))).to(dev)
-            y = torch.from_numpy(y_train[idx].astype(np.float32)).to(dev)
-            total += step(opt, sched, loss_fn(model(x)[:, 0], y)) * len(idx)
-        auc = float(roc_auc_score(y_val, predict_logits(model, x_val, dev))) if 0 < y_val.sum() < len(y_val) else 0.0
-        log(epoch, loss=total / len(train), val_auc=auc)
-        if auc > best:
-            best, best_state = auc, {k: v.detach().clone() for k, v in model.state_dict().items()}
-    model.load_state_dict(best_state)
+    _logger.info("bone-scan regions %s: %d train (%d abnormal), %d val, %d test crops, device %s",
+                 sorted({c.region for c in crops}), len(train), int(y_train.sum()), len(val), len(parts["test"]), dev)
+    best, pos_weight = fit_binary(model, x_train, y_train, x_val, y_val, _augment, rng=rng, device=dev, epochs=epochs,
+                                  batch=batch, lr=lr)
     logits = predict_logits(model, x_val, dev)
     a, b = fit_platt(logits, y_val) if 0 < y_val.sum() < len(y_val) else (1.0, 0.0)
     threshold = threshold_at_specificity(1 / (1 + np.exp(-(a * logits + b))), y_val, 0.9)
@@ -98,7 +71,7 @@ def train_region_classifier(data: Path, out: Path, *, regions: list[str] | None 
         "data": "BS-80K region crops (West China Hospital) from GitHub webmasters777/BoneScanCEP 'dataset project': "
                 "chestRANT and chestRPOST, labels from <region>.txt (1 = abnormal uptake)",
         "split": SPLIT_TEXT, "n_train": len(train), "n_val": len(val), "n_test": len(parts["test"]),
-        "n_train_abnormal": pos, "class_weighting": f"BCE pos_weight {pos_weight:.2f} (negatives / positives)",
+        "n_train_abnormal": int(y_train.sum()), "class_weighting": f"BCE pos_weight {pos_weight:.2f} (negatives / positives)",
         "epochs": epochs, "seed": seed, "platt": [a, b],
         "threshold": threshold, "threshold_rule": "90 % specificity on the validation crops (calibrated probabilities)",
         "val_metrics": {"auc": best}, "default": True,

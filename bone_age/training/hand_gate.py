@@ -15,11 +15,10 @@ from sklearn.metrics import roc_auc_score
 
 from ..clavicle.layout import read_cases
 from ..fracture.layout import read_fracatlas
-from ..hand_gate import gate_input
 from ..io import read_film
 from ..nets import ImageClassifier
-from ..transforms import to_model_input
-from .bonescan import predict_logits
+from ..transforms import to_model_input, whole_film
+from .classifier import predict_logits
 from .clavicle import case_split
 from .common import EpochLog, keep_readable, make_optimizer, save_model, start_run, step, with_imagenet_encoder
 from .fracture import image_split
@@ -93,7 +92,7 @@ def gate_films(roots: list[Path]) -> list[GateFilm]:
 def load_inputs(films: list[GateFilm], size: int) -> tuple[list[GateFilm], np.ndarray]:
     """The films that can be read, with their gate inputs (unreadable ones, truncated files in the FracAtlas
     release, logged and left out)."""
-    kept, inputs = keep_readable(films, lambda f: gate_input(read_film(f.path).pixels, size))
+    kept, inputs = keep_readable(films, lambda f: whole_film(read_film(f.path).pixels, size))
     return kept, np.stack(inputs)
 
 
@@ -109,7 +108,7 @@ def synthetic_negatives(rng: np.random.Generator, n: int, size: int) -> np.ndarr
         else:
             x = cv2.GaussianBlur(rng.random((size, size)).astype(np.float32), (0, 0), rng.uniform(3, 20))
             x = (x - x.min()) / max(float(np.ptp(x)), 1e-6)
-        out.append(gate_input(x, size))
+        out.append(whole_film(x, size))
     return np.stack(out)
 
 
