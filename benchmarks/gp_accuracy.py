@@ -18,6 +18,7 @@ from bone_age.gp import GPRegressor
 from bone_age.io import read_film
 from bone_age.registry import default_model, load_model
 from bone_age.training.gp import load_rsna_test
+from bone_age.training.metrics import mae_interval
 from bone_age.training.rsna import load_rsna_hands
 from bone_age.training.splits import split_of
 
@@ -30,7 +31,8 @@ def evaluate(gp: GPRegressor, films) -> dict:
         pred += list(m)
         true += [f.boneage_months for f in chunk]
     err = np.array(pred) - np.array(true)
-    return {"n": len(true), "mae_months": round(float(np.abs(err).mean()), 2), "rmse_months": round(float(np.sqrt((err**2).mean())), 2),
+    return {"n": len(true), "mae_months": round(float(np.abs(err).mean()), 2), "mae_ci95_bootstrap": mae_interval(err),
+            "rmse_months": round(float(np.sqrt((err**2).mean())), 2),
             "bias_months": round(float(err.mean()), 2), "pearson_r": round(float(np.corrcoef(pred, true)[0, 1]), 4)}
 
 

@@ -307,7 +307,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         from .training.fracture_film import train_fracture_film
 
         train_fracture_film(Path(args.data), Path(args.out), epochs=args.epochs, size=args.size or 512, device=args.device,
-                            limit=args.limit, overwrite=args.overwrite, lr=args.lr or 1e-3)
+                            limit=args.limit, overwrite=args.overwrite, lr=args.lr or 1e-3, init=args.init)
     elif args.what == "regions":
         from ._resources import assets_dir
         from .training.region_fit import fit_region_rule
@@ -389,7 +389,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--size", type=int, help="gp: input size in pixels (default 192, or --init's); hand-gate: (160); bonescan-wholebody: long side (1024); fracture: long side (512); fracture-film: square side (512)")
     t.add_argument("--crop", type=int, help="fracture: train on square windows of this many pixels cut from the films "
                                             "at --size (zoomed training; inference reads the whole film at --size)")
-    t.add_argument("--init", help="gp, fracture, stages (weak): go on training from this shipped model's weights "
+    t.add_argument("--init", help="gp, fracture, fracture-film, stages (weak): go on training from this shipped model's weights "
                                   "(gp: and its input size, unless --size)")
     t.add_argument("--lr", type=float, help="gp, fracture, fracture-film, stages (weak): peak learning rate of the one-cycle schedule "
                                             "(default 2e-3 gp, 1e-3 fracture and stages)")

@@ -3,10 +3,10 @@ localizer's keypoints are trusted (a foot's toes can keep a hand's joint layout)
 from __future__ import annotations
 
 import numpy as np
-import torch
 
+from .classify import predict_logits
 from .registry import LoadedModel
-from .transforms import to_model_input, whole_film
+from .transforms import whole_film
 
 __all__ = ["HandGate"]
 
@@ -19,12 +19,11 @@ class HandGate:
         self.size = int(model.card["input_size"])
         self.threshold = float(model.card["threshold"])
 
-    @torch.no_grad()
     def probability(self, pixels: np.ndarray) -> float:
         """Probability that ``pixels`` is a hand-and-wrist film."""
         dev = next(self.model.module.parameters()).device
-        x = torch.from_numpy(to_model_input(whole_film(pixels, self.size)))[None].to(dev)
-        return float(torch.sigmoid(self.model.module(x)[0, 0].float()))
+        logit = float(predict_logits(self.model.module, whole_film(pixels, self.size)[None], dev)[0])
+        return float(1 / (1 + np.exp(-logit)))
 
     def verdict(self, pixels: np.ndarray) -> tuple[bool, float, str]:
         """(passes, probability, reason when it does not)."""

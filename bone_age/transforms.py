@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-__all__ = ["Letterbox", "LetterboxResult", "to_model_input", "crop_rotated", "whole_film"]
+__all__ = ["Letterbox", "LetterboxResult", "to_model_input", "crop_rotated", "whole_film", "dihedral"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,13 @@ def whole_film(pixels: np.ndarray, size: int) -> np.ndarray:
     """The whole film letterboxed (aspect kept) onto a black ``size`` square, float32 gray: the input of the
     film-level classifiers (hand gate, fracture film)."""
     return Letterbox(size)(np.ascontiguousarray(pixels, dtype=np.float32)).image
+
+
+def dihedral(images: np.ndarray, k: int) -> np.ndarray:
+    """View ``k`` (0-7) of square images (..., H, W): mirrored left to right when ``k`` is odd, then turned
+    ``k // 2`` quarter turns; view 0 is the image as it is, views 0-1 the image and its mirror."""
+    x = images[..., ::-1] if k % 2 else images
+    return np.ascontiguousarray(np.rot90(x, k // 2, axes=(-2, -1)))
 
 
 _MEAN, _STD = np.float32(0.5), np.float32(0.25)

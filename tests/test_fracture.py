@@ -123,7 +123,7 @@ def test_trained_detector_and_card(trained, monkeypatch):
     assert FractureResult.from_json(r.to_json()) == r
 
 
-def test_film_classifier_trains_and_gives_the_film_probability(trained, tmp_path):
+def test_film_classifier_trains_and_gives_the_film_probability(trained, tmp_path, monkeypatch):
     """Every film (fractured or not) trains the whole-film classifier; with it installed, the film-level
     probability and threshold are the classifier's and the detector's top score is still reported."""
     from bone_age.fracture import FractureDetector
@@ -146,6 +146,12 @@ def test_film_classifier_trains_and_gives_the_film_probability(trained, tmp_path
     scores = [i.score for i in r.instances]
     assert 0 <= r.detector_score <= 1 and (not scores or r.detector_score == max(scores))
     assert set(r.model_versions) == {"frac_test", "ff_test"} and FractureResult.from_json(r.to_json()) == r
+    by_views = card["val_metrics"]["auc_by_views"]
+    assert set(by_views) == {"1", "2", "8"} and by_views[str(card["test_time_views"])] == card["val_metrics"]["auc"]
+    assert det.film.views == card["test_time_views"]
+    monkeypatch.setenv("BONE_AGE_MODELS", str(tmp_path))  # go on training from the model just made
+    train_fracture_film(trained / "fa", tmp_path / "ff_next", epochs=1, size=64, batch=8, device="cpu", init="ff_test")
+    assert json.loads((tmp_path / "ff_next.json").read_text())["initialised_from"].startswith("ff_test (sha256 ")
 
 
 def test_fracture_command_rows_overlays_resume(trained, monkeypatch, tmp_path, capsys):

@@ -66,3 +66,15 @@ def test_test_time_flip_averages_the_film_and_its_mirror():
     (a, b), _ = plain.predict_months([film, mirror], [True, True])
     both, _ = GPRegressor(model, flip=True).predict_months([film], [True])
     assert a != b and both[0] == pytest.approx((a + b) / 2, abs=0.05)
+
+
+def test_mae_interval_brackets_the_mean_and_narrows_with_cases():
+    from bone_age.training.metrics import mae_interval
+
+    rng = np.random.default_rng(1)
+    small, large = rng.normal(0, 8, 50), rng.normal(0, 8, 2000)
+    lo, hi = mae_interval(small)
+    assert lo < np.abs(small).mean() < hi
+    lo2, hi2 = mae_interval(large)
+    assert hi2 - lo2 < (hi - lo) / 3
+    assert mae_interval(np.full(10, -4.0)) == (4.0, 4.0)

@@ -10,6 +10,7 @@ class Block:
             raise ImportError('blocked for the test: ' + name)
 sys.meta_path.insert(0, Block())
 import bone_age, bone_age.cli, bone_age.pipeline, bone_age.localize, bone_age.stage, bone_age.report
+import bone_age.fracture, bone_age.fracture.film, bone_age.clavicle, bone_age.bonescan, bone_age.hand_gate, bone_age.gp
 bad = [m for m in sys.modules if m.startswith(('PyQt', 'PySide', 'gui', 'bone_age.training'))]
 assert not bad, bad
 print('ok')

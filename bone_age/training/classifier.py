@@ -9,16 +9,9 @@ import numpy as np
 import torch
 from sklearn.metrics import roc_auc_score
 
+from ..classify import predict_logits
 from ..transforms import to_model_input
 from .common import EpochLog, make_optimizer, step
-
-
-@torch.no_grad()
-def predict_logits(model, images: np.ndarray, device, batch: int = 64) -> np.ndarray:
-    model.eval()
-    out = [model(torch.from_numpy(to_model_input(images[i:i + batch].astype(np.float32))).to(device)).float().cpu().numpy()[:, 0]
-           for i in range(0, len(images), batch)]
-    return np.concatenate(out)
 
 
 def fit_binary(model: torch.nn.Module, x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,

@@ -7,17 +7,20 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from sklearn.metrics import roc_auc_score
 
 from ..fracture.layout import read_fracatlas
 from ..io import read_film
 from ..nets import ImageClassifier
 from ..transforms import whole_film
-from .classifier import fit_binary, predict_logits
-from .common import keep_readable, save_model, start_run, with_imagenet_encoder
+from ..classify import predict_logits
+from .classifier import fit_binary
+from .common import keep_readable, load_start, save_model, start_note, start_run, starting_weights
 from .fracture import SPLIT_TEXT, image_split, youden_threshold
 from .metrics import fit_platt
 
 _logger = logging.getLogger(__name__)
+VIEWS = (1, 2, 8)  # test-time view counts tried on the validation films
 
 
 def _augment(rng: np.random.Generator, x: np.ndarray) -> np.ndarray:
@@ -42,11 +45,12 @@ def load_films(imgs, size: int):
 
 def train_fracture_film(data: Path, out: Path, *, epochs: int = 6, size: int = 512, negatives: float = 2.0,
                         batch: int = 16, lr: float = 1e-3, device: str = "auto", seed: int = 0, overwrite: bool = False,
-                        limit: int | None = None) -> Path:
-    """Train on the train films (each epoch: every fractured film and ``negatives`` x as many non-fractured ones,
-    drawn afresh), keep the best validation-AUC epoch, calibrate on the validation films (Platt) and set the
-    threshold there by Youden's index."""
+                        limit: int | None = None, init: str | None = None) -> Path:
+    """Train (or, with ``init``, go on training a shipped film classifier) on the train films (each epoch: every
+    fractured film and ``negatives`` x as many non-fractured ones, drawn afresh); keep the best validation-AUC epoch,
+    choose the test-time views, calibrate on the validation films (Platt) and set the threshold there by Youden's index."""
     rng, dev = start_run(out, overwrite, seed, device)
+    start = load_start(init, "fracture_film")
     imgs = read_fracatlas(Path(data))
     if limit:
         imgs = [imgs[i] for i in rng.permutation(len(imgs))[:limit]]
@@ -55,12 +59,15 @@ def train_fracture_film(data: Path, out: Path, *, epochs: int = 6, size: int = 5
     val, x_val, y_val = load_films(parts["val"] or parts["train"], size)
     _logger.info("fracture films: %d train (%d fractured), %d val (%d fractured), device %s",
                  len(train), int(y_train.sum()), len(val), int(y_val.sum()), dev)
-    model = with_imagenet_encoder(ImageClassifier(1), dev)
-    best, pos_weight = fit_binary(model, x_train, y_train, x_val, y_val, _augment, rng=rng, device=dev, epochs=epochs,
+    model = starting_weights(ImageClassifier(1), start, dev)
+    _, pos_weight = fit_binary(model, x_train, y_train, x_val, y_val, _augment, rng=rng, device=dev, epochs=epochs,
                                   batch=batch, lr=lr, negatives_per_positive=negatives)
-    logits = predict_logits(model, x_val, dev)
-    a, b = fit_platt(logits, y_val) if 0 < y_val.sum() < len(y_val) else (1.0, 0.0)
-    probs = 1 / (1 + np.exp(-(a * logits + b)))
+    both = 0 < y_val.sum() < len(y_val)
+    logits = {v: predict_logits(model, x_val, dev, views=v) for v in VIEWS}
+    auc = {v: round(float(roc_auc_score(y_val, lg)), 4) if both else 0.0 for v, lg in logits.items()}
+    views = max(VIEWS, key=lambda v: (auc[v], -v))
+    a, b = fit_platt(logits[views], y_val) if both else (1.0, 0.0)
+    probs = 1 / (1 + np.exp(-(a * logits[views] + b)))
     card = {
         "task": "fracture_film", "architecture": "ImageClassifier", "backbone": "efficientnet_lite0",
         "outputs": ["fractured"], "input_size": size,
@@ -70,9 +77,13 @@ def train_fracture_film(data: Path, out: Path, *, epochs: int = 6, size: int = 5
         "split": SPLIT_TEXT, "n_train": len(train), "n_train_fractured": int(y_train.sum()), "n_val": len(val),
         "n_val_fractured": int(y_val.sum()), "negatives_per_epoch": f"{negatives} x the fractured films, drawn afresh each epoch",
         "class_weighting": f"BCE pos_weight {pos_weight:.2f} (negatives / positives per epoch)",
-        "epochs": epochs, "seed": seed, "learning_rate": lr, "platt": [a, b],
-        "threshold": youden_threshold(probs, y_val) if 0 < y_val.sum() < len(y_val) else 0.5,
+        "epochs": epochs, "seed": seed, "learning_rate": lr, "initialised_from": start_note(init, start), "platt": [a, b],
+        "threshold": youden_threshold(probs, y_val) if both else 0.5,
         "threshold_rule": "Youden's index on the validation films (calibrated probabilities)",
-        "val_metrics": {"auc": round(best, 4)}, "default": True,
+        "test_time_views": views,
+        "test_time_views_rule": "the logit is averaged over this many dihedral views of the letterboxed film "
+                                "(transforms.dihedral: 1 = as it is, 2 = with its mirror, 8 = every quarter turn of both), "
+                                "the count with the best validation AUC (fewest on a tie); Platt and threshold fitted on it",
+        "val_metrics": {"auc": auc[views], "auc_by_views": {str(v): a for v, a in auc.items()}}, "default": True,
     }
     return save_model(model.cpu(), Path(out), card)

@@ -18,7 +18,7 @@ from ..fracture.layout import read_fracatlas
 from ..io import read_film
 from ..nets import ImageClassifier
 from ..transforms import to_model_input, whole_film
-from .classifier import predict_logits
+from ..classify import predict_logits
 from .clavicle import case_split
 from .common import EpochLog, keep_readable, make_optimizer, save_model, start_run, step, with_imagenet_encoder
 from .fracture import image_split

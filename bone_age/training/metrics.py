@@ -53,6 +53,14 @@ def auc_interval(probs: np.ndarray, labels: np.ndarray, n: int = 1000, seed: int
     return round(float(lo), 4), round(float(hi), 4)
 
 
+def mae_interval(errors: np.ndarray, n: int = 1000, seed: int = 0) -> tuple[float, float]:
+    """95 % bootstrap interval of the mean absolute error (cases resampled)."""
+    err = np.abs(np.asarray(errors, float))
+    means = np.random.default_rng(seed).choice(err, (n, err.size)).mean(axis=1)
+    lo, hi = np.percentile(means, [2.5, 97.5])
+    return round(float(lo), 2), round(float(hi), 2)
+
+
 def binary_report(probs: np.ndarray, labels: np.ndarray, threshold: float) -> dict:
     """AUC, sensitivity/specificity at ``threshold``, sensitivity at 90 % specificity, Brier score, ECE."""
     probs, labels = np.asarray(probs, float), np.asarray(labels, int)
