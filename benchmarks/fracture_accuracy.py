@@ -55,7 +55,7 @@ def evaluate(det: FractureDetector, imgs) -> dict:
         out.update(film_metrics(top, labels, det.threshold))
     else:
         probs = np.array([det.film.probability(read_film(s.path).pixels) for s in kept + others])
-        out.update(film_metrics(probs, labels, det.threshold), film_probability=det.film.model.name,
+        out.update(film_metrics(probs, labels, det.threshold), film_probability=det.film.model.name, film_views=det.film.views,
                    detector_top_score=film_metrics(top, labels, None))
     return out
 
