@@ -10,9 +10,10 @@ def main() -> int:
     except ImportError:
         print("The viewer needs PyQt6: pip install -e '.[gui]'", file=sys.stderr)
         return 2
-    from .window import MainWindow
+    from .window import MainWindow, app_icon
 
     app = QApplication.instance() or QApplication(sys.argv)
+    app.setWindowIcon(app_icon())
     win = MainWindow()
     if len(sys.argv) > 1:
         win.open_path(sys.argv[1])

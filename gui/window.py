@@ -5,15 +5,21 @@ from pathlib import Path
 from typing import Callable
 
 from PyQt6.QtCore import QObject, QPointF, QRectF, Qt, QThread, pyqtSignal
-from PyQt6.QtGui import QAction, QBrush, QColor, QImage, QPen, QPixmap, QPolygonF
+from PyQt6.QtGui import QAction, QBrush, QColor, QIcon, QImage, QPen, QPixmap, QPolygonF
 from PyQt6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGraphicsScene, QGraphicsView,
                              QHBoxLayout, QLabel, QMainWindow, QPushButton, QSlider, QSpinBox, QSplitter,
                              QTableWidget, QVBoxLayout, QWidget)
 
+from bone_age._resources import assets_dir
 from bone_age.errors import BoneAgeError
 from bone_age.standard import load_standard
 
 from .state import MODULES, ViewerState, module_shapes, module_summary
+
+
+def app_icon() -> QIcon:
+    """The viewer's icon (``assets/icons/bone-age.svg``, drawn for the project)."""
+    return QIcon(str(assets_dir() / "icons" / "bone-age.svg"))
 
 
 class _Worker(QObject):

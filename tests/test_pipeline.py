@@ -110,3 +110,15 @@ def test_one_call_api():
 def test_a_foot_film_is_turned_away_by_the_gate(engine):
     with pytest.raises(NotAHandFilm, match="not a hand-and-wrist film"):
         engine.assess(REPO / "assets" / "samples" / "IMG0000037.jpg", sex="F")
+
+
+@pytest.mark.parametrize("sex", ["F", "M"])
+def test_shipped_hands_are_ordered_by_maturity(engine, sex):
+    """A young child (open plates, few carpals), a late adolescent and an adult: the totals must rise in that order,
+    and both readings of the child must say a young child."""
+    child, teen, adult = (engine.assess(REPO / "assets" / "samples" / f"{i}.jpg", sex=sex)
+                          for i in ("IMG0000111", "IMG0000035", "IMG0000122"))
+    assert child.total_score < teen.total_score <= adult.total_score
+    assert child.bone_age_years < 8 and child.range_flag == "within"
+    if child.gp_bone_age_years is not None:
+        assert child.gp_bone_age_years < 8

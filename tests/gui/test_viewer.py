@@ -25,6 +25,14 @@ def window(qtbot):
     return w
 
 
+def test_app_icon_renders(qtbot):
+    from gui.window import app_icon
+
+    image = app_icon().pixmap(64, 64).toImage()
+    assert not image.isNull() and image.width() == 64
+    assert image.pixelColor(32, 32).lightness() > 150  # the bone at the centre, drawn from the SVG
+
+
 def test_open_bad_file_shows_message(window, tmp_path):
     bad = tmp_path / "bad.png"
     bad.write_bytes(b"nothing")
