@@ -100,8 +100,9 @@ class Localizer:
             (xy, conf), = self.keypoints([pixels])
             return self._result(pixels, 0, xy, conf, False, gate_why, gate_p)
         k, xy, conf, ok, why = self._search(pixels)
-        if gate_p is not None and not ok:  # a hand film whose joints the localizer cannot trust (adult, unusual view)
-            why = f"a hand film (gate {gate_p:.2f}), but its joints were not located reliably: {why}"
+        if gate_p is not None and not ok:  # a limb film whose hand joints the localizer cannot trust (cut off, turned)
+            why = (f"a hand film (gate {gate_p:.2f}), but its joints were not located reliably: {why}; "
+                   "the method needs the whole hand and wrist in a PA view")
         return self._result(pixels, k, xy, conf, ok, why, gate_p)
 
     def _search(self, pixels: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, bool, str]:

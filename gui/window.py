@@ -22,6 +22,16 @@ def app_icon() -> QIcon:
     return QIcon(str(assets_dir() / "icons" / "bone-age.svg"))
 
 
+def regions_rect(regions, margin: float = 0.25) -> QRectF:
+    """The box around all regions, widened by ``margin`` of its larger side on every side."""
+    x1 = min(r.box_xyxy[0] for r in regions)
+    y1 = min(r.box_xyxy[1] for r in regions)
+    x2 = max(r.box_xyxy[2] for r in regions)
+    y2 = max(r.box_xyxy[3] for r in regions)
+    pad = margin * max(x2 - x1, y2 - y1)
+    return QRectF(x1 - pad, y1 - pad, x2 - x1 + 2 * pad, y2 - y1 + 2 * pad)
+
+
 class _Worker(QObject):
     """Runs one callable off the GUI thread; the result or the error comes back as a signal."""
 
@@ -47,8 +57,10 @@ class FilmView(QGraphicsView):
         self.setScene(QGraphicsScene(self))
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
         self.setBackgroundBrush(QBrush(QColor(20, 20, 20)))
+        self._fit: QRectF | None = None  # what the view keeps framed on resize, until the user zooms
 
-    def show_film(self, pixels, regions=(), stages=(), shapes=()) -> None:
+    def show_film(self, pixels, regions=(), stages=(), shapes=(), fit: QRectF | None = None) -> None:
+        """Draw the film and its overlays; ``fit`` (scene pixels) is brought into view, else the zoom is kept."""
         scene = self.scene()
         scene.clear()
         h, w = pixels.shape
@@ -80,10 +92,18 @@ class FilmView(QGraphicsView):
                 label.setScale(max(1.0, w / 800))
                 label.setPos(anchor[0], anchor[1] - 18 * max(1.0, w / 800))
         self.setSceneRect(QRectF(0, 0, w, h))
-        self.fitInView(self.sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
+        if fit is not None:
+            self._fit = fit
+            self.fitInView(fit, Qt.AspectRatioMode.KeepAspectRatio)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self._fit is not None:
+            self.fitInView(self._fit, Qt.AspectRatioMode.KeepAspectRatio)
 
     def wheelEvent(self, event) -> None:  # zoom
         f = 1.15 if event.angleDelta().y() > 0 else 1 / 1.15
+        self._fit = None
         self.scale(f, f)
 
 
@@ -98,6 +118,7 @@ class MainWindow(QMainWindow):
         self.state.subscribe(self._on_state)
         self._engine = None
         self._engine_factory = engine_factory
+        self._fitted_regions = None  # the regions the view last zoomed to
         self._runners: dict[str, Callable] = {}
         self._threads: list[tuple[QThread, _Worker]] = []
         self.std = load_standard()
@@ -287,19 +308,26 @@ class MainWindow(QMainWindow):
             self.table.clearContents()
             self.summary.setText(f"{Path(meta.source).name}: {meta.width_px} x {meta.height_px} px. Press Assess.")
             self.warnings.setText("")
-        self._redraw()
+        self._redraw(what)
         if what == "assessment":
             self._fill_table()
         if what == "module" and self.state.module_result is not None:
             self.summary.setText("\n".join(module_summary(self.state.module_result)))
             self.warnings.setText("")
 
-    def _redraw(self) -> None:
+    def _redraw(self, what: str = "") -> None:
         if self.state.film is None:
             return
         a = self.state.assessment if self.module.currentText() == MODULES[0] else None
         shapes = module_shapes(self.state.module_result) if self.state.module_result is not None else ()
-        self.view.show_film(self.state.display_image(), a.regions if a else (), a.stages if a else (), shapes)
+        image = self.state.display_image()
+        fit = None
+        if what == "film":
+            fit = QRectF(0, 0, image.shape[1], image.shape[0])
+        elif a is not None and a.regions is not self._fitted_regions:  # a new reading: zoom to the hand once
+            fit = regions_rect(a.regions)
+            self._fitted_regions = a.regions
+        self.view.show_film(image, a.regions if a else (), a.stages if a else (), shapes, fit)
 
     def _fill_table(self) -> None:
         a = self.state.assessment

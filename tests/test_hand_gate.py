@@ -115,3 +115,4 @@ def test_a_passing_gate_explains_a_hand_whose_joints_were_not_found(trained):
     noise = film_from_array(np.random.default_rng(3).random((400, 300)).astype(np.float32))
     out = Localizer(load_model(default_model("localizer"), "cpu"), lenient)(noise)
     assert not out.is_hand and out.reason.startswith("a hand film (gate") and "not located reliably" in out.reason
+    assert out.reason.endswith("whole hand and wrist in a PA view")

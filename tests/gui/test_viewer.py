@@ -12,7 +12,7 @@ pytest.importorskip("pytestqt", reason="viewer tests need pytest-qt")
 from bone_age.registry import list_models  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
-SAMPLE = REPO / "assets" / "samples" / "IMG0000035.jpg"
+SAMPLE = REPO / "assets" / "samples" / "IMG0000111.jpg"  # a small hand on a large film
 has_models = bool(list_models("localizer") and list_models("stages"))
 
 
@@ -54,15 +54,22 @@ def test_window_level_changes_display(window):
 
 @pytest.mark.skipif(not has_models, reason="no shipped models")
 def test_assess_override_and_export(window, qtbot, tmp_path):
+    from gui.window import regions_rect
+
     assert window.open_path(SAMPLE)
     window.sex.setCurrentText("male")
     window.run_assessment()
     qtbot.waitUntil(lambda: window.state.assessment is not None, timeout=60000)
     a = window.state.assessment
     assert "Bone age (RUS-CHN)" in window.summary.text()
+    shown = window.view.mapToScene(window.view.viewport().rect()).boundingRect()
+    hand = regions_rect(a.regions, margin=0)
+    assert shown.contains(hand) and shown.width() * shown.height() < 0.5 * window.state.film.pixels.size  # zoomed to the hand
+    zoom = window.view.transform().m11()
     spin = window.table.cellWidget(0, window.STAGE_COL)
     new_stage = 1 if a.stages[0].stage != 1 else 2
     spin.setValue(new_stage)
+    assert window.view.transform().m11() == zoom  # an override keeps the reader's zoom
     b = window.state.assessment
     assert b.stages[0].stage == new_stage and b.stages[0].overridden and b.total_score != a.total_score
     assert str(b.total_score) in window.summary.text()
