@@ -4,8 +4,9 @@
 
 FracAtlas (CC BY 4.0) gives no ages, so this measures coverage, not accuracy: how many films are read, refused by
 the hand-film gate, refused because the hand's joints were not located (FracAtlas's 'hand' covers the forearm and
-elbow too), or unreadable; and, on the films read, how the RUS-CHN bone age and the Greulich-Pyle second opinion agree
-(each film read once per assumed sex, as the release has no sex). Films of the gate's training split are reported
+elbow too), or unreadable; and, on the films read within the RUS-CHN range, how the RUS-CHN bone age and the Greulich-Pyle second opinion agree
+(each film read once per assumed sex, as the release has no sex), the share the tool flags for disagreeing by more than
+a year, all together and for the films the second opinion reads as children (< 14 y). Films of the gate's training split are reported
 apart: the gate learned from them. Writes benchmarks/results/fracatlas_hands.json.
 """
 from __future__ import annotations
@@ -23,14 +24,14 @@ from bone_age.pipeline import Engine
 from bone_age.training.hand_gate import fracatlas_films
 
 
-def outcome(engine: Engine, path: Path) -> tuple[str, dict[str, tuple[float, float | None]]]:
-    """('read' | 'gate' | 'joints' | 'unreadable', {sex: (RUS-CHN years, GP years)})."""
+def outcome(engine: Engine, path: Path) -> tuple[str, dict[str, tuple[float, float | None, str]]]:
+    """('read' | 'gate' | 'joints' | 'unreadable', {sex: (RUS-CHN years, GP years, range flag)})."""
     try:
         film = read_film(path)
         ages = {}
         for sex in ("F", "M"):
             a = engine.assess(film, sex=sex)
-            ages[sex] = (a.bone_age_years, a.gp_bone_age_years)
+            ages[sex] = (a.bone_age_years, a.gp_bone_age_years, a.range_flag)
         return "read", ages
     except UnreadableFilm:
         return "unreadable", {}
@@ -38,7 +39,8 @@ def outcome(engine: Engine, path: Path) -> tuple[str, dict[str, tuple[float, flo
         return ("joints" if exc.reason.startswith("a hand film") else "gate"), {}
 
 
-def agreement(pairs: list[tuple[float, float]]) -> dict:
+def agreement(readings: list[tuple[float, float | None, str]]) -> dict:
+    pairs = [(rus, gp) for rus, gp, flag in readings if gp is not None and flag == "within"]
     rus, gp = np.array(pairs, float).T
     d = np.abs(rus - gp)
     return {"n": len(d), "median_abs_difference_years": round(float(np.median(d)), 2),
@@ -60,7 +62,10 @@ def main() -> None:
                        ("gate_train", [r for r in rows if r["gate_split"] == "train"])):
         result[group] = {"n_films": len(sel), **{k: sum(r["outcome"] == k for r in sel) for k in ("read", "gate", "joints", "unreadable")}}
     read = [r for r in rows if r["outcome"] == "read"]
-    result["rus_vs_gp"] = {sex: agreement([r["ages"][sex] for r in read if r["ages"][sex][1] is not None]) for sex in ("F", "M")}
+    result["rus_vs_gp_within_range"] = {sex: agreement([r["ages"][sex] for r in read]) for sex in ("F", "M")}
+    result["rus_vs_gp_children"] = {sex: agreement([r["ages"][sex] for r in read if (r["ages"][sex][1] or 99) < 14])
+                                    for sex in ("F", "M")}
+    result["above_range"] = {sex: sum(r["ages"][sex][2] == "above" for r in read) for sex in ("F", "M")}
     result["youngest_as_boy"] = [{"id": r["id"], "rus_years": r["ages"]["M"][0], "gp_years": r["ages"]["M"][1]}
                                  for r in sorted(read, key=lambda r: r["ages"]["M"][0])[:10]]
     result["refused_joints"] = [r["id"] for r in rows if r["outcome"] == "joints"]

@@ -1,4 +1,4 @@
-"""Second opinion: a whole-hand Greulich-Pyle bone-age regressor (the film squashed to a square, as trained)."""
+"""Second opinion: a whole-hand Greulich-Pyle bone-age regressor (the hand's frame squashed to a square, as trained)."""
 from __future__ import annotations
 
 import cv2
@@ -6,9 +6,10 @@ import numpy as np
 import torch
 
 from .registry import LoadedModel
+from .results import Localization
 from .transforms import to_model_input
 
-__all__ = ["GPRegressor", "squash"]
+__all__ = ["GPRegressor", "hand_frame", "squash"]
 
 
 def squash(pixels: np.ndarray, size: int) -> np.ndarray:
@@ -18,15 +19,38 @@ def squash(pixels: np.ndarray, size: int) -> np.ndarray:
     return cv2.resize(np.ascontiguousarray(pixels, dtype=np.float32), (size, size), interpolation=interp)
 
 
+def hand_frame(pixels: np.ndarray, loc: Localization, margin: float, aspect: float) -> np.ndarray:
+    """The hand cut out of the film: the box around the localizer's keypoints and region boxes, widened by ``margin``
+    of its size on each side, then grown to height / width = ``aspect`` (the training films' shape); parts beyond the
+    film repeat its edge."""
+    pts = np.array([(x, y) for x, y, _ in loc.keypoints.values()]
+                   + [xy for r in loc.regions for xy in (r.box_xyxy[:2], r.box_xyxy[2:])], np.float64)
+    (x1, y1), (x2, y2) = pts.min(0), pts.max(0)
+    w, h = (x2 - x1) * (1 + 2 * margin), (y2 - y1) * (1 + 2 * margin)
+    w, h = max(w, h / aspect), max(h, w * aspect)
+    shift = np.array([[1, 0, w / 2 - (x1 + x2) / 2], [0, 1, h / 2 - (y1 + y2) / 2]], np.float32)
+    return cv2.warpAffine(np.ascontiguousarray(pixels, dtype=np.float32), shift, (max(int(round(w)), 1), max(int(round(h)), 1)),
+                          flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
 class GPRegressor:
     """With ``card['test_time_flip']`` (or ``flip=True``) each film is read twice, as it is and mirrored left to
-    right, and the two outputs (mean and log-variance) are averaged."""
+    right, and the two outputs (mean and log-variance) are averaged. ``card['input_framing']`` says what of a
+    localized film the model reads: ``{"rule": "hand", "margin": m, "aspect": a}`` (see ``hand_frame``), else the
+    whole film."""
 
     def __init__(self, model: LoadedModel, flip: bool | None = None):
         self.model = model
         self.size = int(model.card["input_size"])
         self.mean, self.sd = float(model.card["target_mean_months"]), float(model.card["target_sd_months"])
         self.flip = bool(model.card.get("test_time_flip", False)) if flip is None else flip
+        self.framing: dict = dict(model.card.get("input_framing") or {"rule": "film"})
+
+    def frame(self, pixels: np.ndarray, loc: Localization | None) -> np.ndarray:
+        """What the model reads of a film: the hand's frame when the card asks for it and the hand was located."""
+        if self.framing["rule"] != "hand" or loc is None or not loc.is_hand:
+            return pixels
+        return hand_frame(pixels, loc, float(self.framing["margin"]), float(self.framing["aspect"]))
 
     @torch.no_grad()
     def predict_months(self, pixels: list[np.ndarray], male: list[bool]) -> tuple[np.ndarray, np.ndarray]:

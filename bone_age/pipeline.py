@@ -103,7 +103,8 @@ class Engine:
             gp_months, gp_s = None, 0.0
             if self.gp is not None:
                 t3 = time.perf_counter()
-                gp_months, _ = self.gp.predict_months([r[1].pixels for r in ready], [r[2] == "male" for r in ready])
+                gp_months, _ = self.gp.predict_months([self.gp.frame(r[1].pixels, r[4]) for r in ready],
+                                                      [r[2] == "male" for r in ready])
                 gp_s = (time.perf_counter() - t3) / len(ready)
             for j, (i, film, sex, age, loc, _, t) in enumerate(ready):
                 t4 = time.perf_counter()

@@ -21,6 +21,42 @@ def test_squash_rule_maps_any_shape_to_the_training_square():
     assert small.shape == (192, 192) and np.allclose(small, 1.0)
 
 
+def test_hand_frame_cuts_the_located_hand_at_the_training_shape():
+    from bone_age.gp import hand_frame
+    from bone_age.results import Localization, Region
+
+    film = np.zeros((1000, 800), np.float32)
+    film[400:600, 300:400] = 1.0  # the "hand": keypoints span it, a region box reaches its bottom
+    loc = Localization(keypoints={"a": (300.0, 400.0, 1.0), "b": (400.0, 500.0, 1.0)},
+                       regions=(Region("Radius", "Radius", (320.0, 550.0, 380.0, 600.0), (350.0, 575.0), 1.0),),
+                       hand_confidence=1.0, hand_side="left", is_hand=True)
+    out = hand_frame(film, loc, margin=0.1, aspect=1.5)
+    assert out.shape == (240, 160)  # 200 tall + 2 x 10 %, widened to height / width 1.5
+    assert out[20:220, 30:130].mean() > 0.99 and out[:, :25].max() == 0  # the hand centred, the rest of the film gone
+    edge = hand_frame(film, Localization({"a": (0.0, 0.0, 1.0), "b": (100.0, 100.0, 1.0)}, (), 1.0, "left", True), 0.5, 1.0)
+    assert edge.shape == (200, 200) and np.isfinite(edge).all()  # beyond the film: its edge repeated
+
+
+@pytest.mark.skipif(not list_models("gp"), reason="no shipped GP model")
+def test_gp_reads_the_hand_frame_when_its_card_asks():
+    from bone_age.gp import GPRegressor
+    from bone_age.io import read_film
+    from bone_age.pipeline import Engine
+    from bone_age.registry import default_model, load_model
+
+    gp = GPRegressor(load_model(default_model("gp")))
+    engine = Engine(device="cpu")
+    child = read_film(REPO / "assets/samples/IMG0000111.jpg")  # a small hand on a large film
+    loc = engine.localizer(child)
+    framed = gp.frame(child.pixels, loc)
+    if gp.framing["rule"] == "hand":
+        assert framed.size < 0.5 * child.pixels.size
+        a = engine.assess(child, sex="M")
+        assert a.gp_bone_age_years == pytest.approx(round(float(gp.predict_months([framed], [True])[0][0]) / 12, 2), abs=0.01)
+    else:
+        assert framed is child.pixels
+
+
 @pytest.mark.skipif(not list_models("gp"), reason="no shipped GP model")
 def test_gp_estimate_is_in_months_and_plausible():
     from bone_age.gp import GPRegressor
