@@ -19,6 +19,7 @@ import numpy as np
 from _common import DATA, update_card_metrics, write_result
 from bone_age.gp import GPRegressor
 from bone_age.io import read_film
+from bone_age.localize import Localizer
 from bone_age.pipeline import Engine
 from bone_age.registry import default_model, load_model
 from bone_age.training.gp import load_rsna_test
@@ -28,9 +29,9 @@ from bone_age.training.splits import split_of
 from bone_age.training.stage_data import unsquash
 
 
-def model_inputs(gp: GPRegressor, films, squashed: bool) -> tuple[list[np.ndarray], int]:
-    """What the model reads of each film, and how many films had no hand located (read whole)."""
-    localizer = Engine(gp=False, device="cpu").localizer if gp.framing["rule"] == "hand" else None
+def model_inputs(gp: GPRegressor, films, squashed: bool, localizer: Localizer | None) -> tuple[list[np.ndarray], int]:
+    """What the model reads of each film (``localizer``: None when the card reads films whole), and how many films
+    had no hand located (read whole)."""
     out, whole = [], 0
     for f in films:
         film = read_film(f.path)
@@ -68,14 +69,15 @@ def main() -> None:
         gp.framing = {"rule": "film"}
     test = load_rsna_test(args.rsna299)
     hands = [f for f in load_rsna_hands(DATA / "rsna_hands") if split_of(f.id) == "test"]
-    (test_x, test_whole), (hands_x, hands_whole) = model_inputs(gp, test, True), model_inputs(gp, hands, False)
+    localizer = Engine(gp=False, device="cpu").localizer if gp.framing["rule"] == "hand" else None
+    (test_x, test_whole), (hands_x, hands_whole) = (model_inputs(gp, test, True, localizer),
+                                                    model_inputs(gp, hands, False, localizer))
     result = {"model": name, "test_time_flip": gp.flip, "input_framing": gp.framing,
               "read_whole_for_want_of_a_hand": {"rsna2017_official_test": test_whole, "rsna_hands_heldout_unsquashed": hands_whole},
               "rsna2017_official_test": evaluate(gp, test, test_x),
               "rsna_hands_heldout_unsquashed": evaluate(gp, hands, hands_x)}
     if gp.flip:  # the same films read once, for comparison (the flip was chosen on validation films, not here)
-        plain = GPRegressor(gp.model, flip=False)
-        plain.framing = gp.framing
+        plain = GPRegressor(gp.model, flip=False)  # reads the same inputs, already framed
         result["without_test_time_flip"] = {"rsna2017_official_test": evaluate(plain, test, test_x),
                                             "rsna_hands_heldout_unsquashed": evaluate(plain, hands, hands_x)}
     write_result("gp_accuracy", result)
