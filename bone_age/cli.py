@@ -281,7 +281,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         from .training.gp import train_gp
 
         train_gp(Path(args.data), Path(args.out), epochs=args.epochs, size=args.size, device=args.device,
-                 limit=args.limit, overwrite=args.overwrite, init=args.init, lr=args.lr or 2e-3)
+                 limit=args.limit, overwrite=args.overwrite, init=args.init, lr=args.lr or 2e-3, framing=args.framing,
+                 cache=Path(args.cache) if args.cache else None)
     elif args.what == "bonescan":
         from .training.bonescan import train_region_classifier
 
@@ -376,14 +377,16 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train a model (see the model cards under models/)")
     t.add_argument("what", choices=["localizer", "regions", "hand-gate", "stages", "gp", "bonescan", "bonescan-wholebody",
                                     "clavicle", "fracture", "fracture-film"])
-    t.add_argument("--data", nargs="+", help="data folder: hand_landmarks (localizer, regions), rsna_hands (weak stages; optionally "
+    t.add_argument("--data", "--data-root", nargs="+", help="data folder: hand_landmarks (localizer, regions), rsna_hands (weak stages; optionally "
                                              "also the RSNA 299 px repository root), "
                                              "the RSNA 299 px repository root (gp), BS-80K region-crop root (bonescan) or "
                                              "whole-body root (bonescan-wholebody), JSRT/SCR or CRASS12 root (clavicle), "
                                              "FracAtlas root (fracture, fracture-film); hand-gate: several (rsna_hands, FracAtlas, JSRT)")
     t.add_argument("--rus-chn-root", help="stages: the RUS-CHN stage-labelled crop set (supervised training)")
     t.add_argument("--localizer", help="stages (weak): the localizer model that cuts the crops (default: the default one)")
-    t.add_argument("--cache", help="stages (weak): JSON file caching the localizer's keypoints per film")
+    t.add_argument("--cache", help="stages (weak), gp --framing hand: JSON file caching the localizer's output per film")
+    t.add_argument("--framing", choices=["film", "hand"], default="film",
+                   help="gp: read whole films, or the hand's frame as located by the shipped localizer (what the card then asks)")
     t.add_argument("--out", help="output path without extension, e.g. models/localizer_effnet_lite0.rsna_rusbox_v1")
     t.add_argument("--epochs", type=int, default=24)
     t.add_argument("--size", type=int, help="gp: input size in pixels (default 192, or --init's); hand-gate: (160); bonescan-wholebody: long side (1024); fracture: long side (512); fracture-film: square side (512)")

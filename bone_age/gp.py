@@ -9,7 +9,7 @@ from .registry import LoadedModel
 from .results import Localization
 from .transforms import to_model_input
 
-__all__ = ["GPRegressor", "hand_frame", "squash"]
+__all__ = ["GPRegressor", "cut_frame", "hand_box", "hand_frame", "squash"]
 
 
 def squash(pixels: np.ndarray, size: int) -> np.ndarray:
@@ -19,18 +19,28 @@ def squash(pixels: np.ndarray, size: int) -> np.ndarray:
     return cv2.resize(np.ascontiguousarray(pixels, dtype=np.float32), (size, size), interpolation=interp)
 
 
-def hand_frame(pixels: np.ndarray, loc: Localization, margin: float, aspect: float) -> np.ndarray:
-    """The hand cut out of the film: the box around the localizer's keypoints and region boxes, widened by ``margin``
-    of its size on each side, then grown to height / width = ``aspect`` (the training films' shape); parts beyond the
-    film repeat its edge."""
+def hand_box(loc: Localization) -> tuple[float, float, float, float]:
+    """The box (x1, y1, x2, y2) around the localizer's keypoints and region boxes, in film pixels."""
     pts = np.array([(x, y) for x, y, _ in loc.keypoints.values()]
                    + [xy for r in loc.regions for xy in (r.box_xyxy[:2], r.box_xyxy[2:])], np.float64)
     (x1, y1), (x2, y2) = pts.min(0), pts.max(0)
+    return float(x1), float(y1), float(x2), float(y2)
+
+
+def cut_frame(pixels: np.ndarray, box: tuple[float, float, float, float], margin: float, aspect: float) -> np.ndarray:
+    """``box`` widened by ``margin`` of its size on each side, then grown to height / width = ``aspect`` (the
+    training films' shape) and cut out of the film; parts beyond the film repeat its edge."""
+    x1, y1, x2, y2 = box
     w, h = (x2 - x1) * (1 + 2 * margin), (y2 - y1) * (1 + 2 * margin)
     w, h = max(w, h / aspect), max(h, w * aspect)
     shift = np.array([[1, 0, w / 2 - (x1 + x2) / 2], [0, 1, h / 2 - (y1 + y2) / 2]], np.float32)
     return cv2.warpAffine(np.ascontiguousarray(pixels, dtype=np.float32), shift, (max(int(round(w)), 1), max(int(round(h)), 1)),
                           flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def hand_frame(pixels: np.ndarray, loc: Localization, margin: float, aspect: float) -> np.ndarray:
+    """The hand cut out of the film: ``cut_frame`` of the ``hand_box`` of the localization."""
+    return cut_frame(pixels, hand_box(loc), margin, aspect)
 
 
 class GPRegressor:

@@ -45,3 +45,12 @@ def test_models_command_lists_shipped_models(capsys):
 def test_train_refuses_missing_arguments(capsys):
     assert main(["train", "localizer", "--out", "x"]) == 2
     assert "needs --data" in capsys.readouterr().err
+
+
+def test_train_takes_data_root_as_the_data_folder(tmp_path, capsys):
+    from bone_age.cli import build_parser
+
+    args = build_parser().parse_args(["train", "fracture", "--data-root", str(tmp_path), "--out", "x"])
+    assert args.data == [str(tmp_path)]
+    assert main(["train", "fracture", "--data-root", str(tmp_path / "absent"), "--out", str(tmp_path / "m")]) == 2
+    assert "absent" in capsys.readouterr().err and not list(tmp_path.glob("m*"))  # a clear error, nothing written

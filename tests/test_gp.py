@@ -1,5 +1,6 @@
 """The GP second opinion: the resize rule, and a plausible estimate on a real film."""
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -87,6 +88,72 @@ def test_gp_training_goes_on_from_a_saved_model(tmp_path, monkeypatch):
     assert cards["gp_b"]["initialised_from"].startswith("gp_a (sha256 ")
     a, b = (load_model(n, "cpu", tmp_path / "models").module.state_dict() for n in ("gp_a", "gp_b"))
     assert any(not np.allclose(a[k].numpy(), b[k].numpy()) for k in a if a[k].dtype.is_floating_point)
+
+
+class _SquareLocalizer:
+    """Stands in for the localizer: the 'hand' is the bright square of ``_square_tree``; film 1 has none."""
+
+    model, gate = SimpleNamespace(card={"name": "square_finder"}), None
+
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, film):
+        from bone_age.results import Localization
+
+        self.calls += 1
+        ys, xs = np.nonzero(film.pixels > 0.5)
+        if not len(xs):
+            return Localization({}, (), 0.0, "left", False, "no hand")
+        pts = {"a": (float(xs.min()), float(ys.min()), 1.0), "b": (float(xs.max()), float(ys.max()), 1.0)}
+        return Localization(pts, (), 1.0, "left", True)
+
+
+def _square_tree(root: Path) -> None:
+    """The 299 px layout (``rsna_299_tree``) with dark films, a bright square in one corner of all but film 1."""
+    import cv2
+
+    rsna_299_tree(root)
+    for p in sorted(root.glob("data/*/*/*.png")):
+        img = np.full((64, 64), 20, np.uint8)
+        if p.stem != "90001":
+            img[4:20, 40:56] = 230
+        cv2.imwrite(str(p), img)
+
+
+def test_hand_frames_for_training_are_the_located_hand_and_cached(tmp_path):
+    from bone_age.training.gp import _load, hand_boxes, load_rsna_299
+
+    _square_tree(tmp_path / "rsna")
+    films = load_rsna_299(tmp_path / "rsna", drop_reserved=False)[:3]
+    cache, loc = tmp_path / "boxes.json", _SquareLocalizer()
+    boxes = hand_boxes(films, loc, cache)
+    assert boxes["90001"] is None and boxes["90000"] is not None and loc.calls == 3
+    assert hand_boxes(films, loc, cache) == boxes and loc.calls == 3  # read back from the cache, not located again
+    framed, whole = _load(films, 32, boxes).astype(np.float32), _load(films, 32).astype(np.float32)
+    assert framed[0, 8:24, 8:24].mean() > 0.8 and whole[0].mean() < 0.3  # the square fills the frame; whole, it is small
+    assert np.allclose(framed[1], whole[1], atol=0.02)  # no hand located: read whole
+
+
+def test_gp_trained_on_hand_frames_asks_for_them_at_inference(tmp_path, monkeypatch):
+    import json
+
+    import bone_age.pipeline
+    from bone_age.gp import GPRegressor
+    from bone_age.registry import load_model
+    from bone_age.training.gp import train_gp
+
+    _square_tree(tmp_path / "rsna")
+    monkeypatch.setattr(bone_age.pipeline, "Engine", lambda **_: type("E", (), {"localizer": _SquareLocalizer()})())
+    with reserved_list(tmp_path / "shared"):
+        with pytest.raises(ValueError, match="framing"):
+            train_gp(tmp_path / "rsna", tmp_path / "models" / "gp_x", framing="crop", device="cpu")
+        train_gp(tmp_path / "rsna", tmp_path / "models" / "gp_h", epochs=1, size=64, batch=4, device="cpu", framing="hand")
+    card = json.loads((tmp_path / "models" / "gp_h.json").read_text())
+    assert card["input_framing"]["rule"] == "hand" and card["test_time_flip"] is True
+    assert "square_finder (11 of 12 films" in card["input_framing_training"]
+    gp = GPRegressor(load_model("gp_h", "cpu", tmp_path / "models"))
+    assert gp.framing == card["input_framing"] and gp.flip
 
 
 @pytest.mark.skipif(not list_models("gp"), reason="no shipped GP model")

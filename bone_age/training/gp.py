@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import logging
 import math
 from pathlib import Path
@@ -10,17 +11,22 @@ import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
+from tqdm import tqdm
 
-from ..gp import squash
+from ..gp import cut_frame, hand_box, squash
+from ..io import read_film
 from ..nets import GlobalRegressor
 from ..transforms import to_model_input
 from .augment import random_photometric
 from .common import EpochLog, load_start, make_optimizer, save_model, start_note, start_run, starting_weights, step
 from .rsna import AgedFilm
 from .splits import reserved_ids, split_of
+from .stage_data import RSNA_ASPECT, unsquash
 
 _logger = logging.getLogger(__name__)
 MEAN_MONTHS, SD_MONTHS = 127.0, 41.0  # target standardisation (RSNA training set)
+HAND_FRAMING = {"rule": "hand", "margin": 0.1, "aspect": RSNA_ASPECT}  # margin chosen on validation films for v7
+Box = tuple[float, float, float, float]
 
 
 def load_rsna_299(root: Path, drop_reserved: bool = True) -> list[AgedFilm]:
@@ -59,27 +65,58 @@ def _augment(img: np.ndarray, rng: np.random.Generator, size: int) -> np.ndarray
     return random_photometric(rng, out)
 
 
-def _load(films: list[AgedFilm], size: int) -> np.ndarray:
-    return np.stack([squash(cv2.imread(str(f.path), cv2.IMREAD_GRAYSCALE).astype(np.float32) / 255.0, size)
-                     for f in films]).astype(np.float16)
+def hand_boxes(films: list[AgedFilm], localizer, cache: Path | None = None) -> dict[str, Box | None]:
+    """The hand's box on each film of the 299 px copy, stretched back to height / width 1.32 as the benchmark and
+    the pipeline read it (``None``: no hand located, the film is read whole); cached as JSON by file path."""
+    cached = json.loads(cache.read_text()) if cache and cache.is_file() else {}
+    for f in tqdm(films, desc="locating hands", unit="film", mininterval=10):
+        if str(f.path) not in cached:
+            loc = localizer(unsquash(read_film(f.path)))
+            cached[str(f.path)] = hand_box(loc) if loc.is_hand else None
+    if cache:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text(json.dumps(cached))
+    boxes = {f.id: tuple(cached[str(f.path)]) if cached[str(f.path)] else None for f in films}
+    _logger.info("hands located on %d of %d films (the rest read whole)", sum(b is not None for b in boxes.values()), len(boxes))
+    return boxes
+
+
+def _load(films: list[AgedFilm], size: int, boxes: dict[str, Box | None] | None = None) -> np.ndarray:
+    """The films as the model reads them, squashed to ``size``: whole, or (``boxes``) the hand's frame."""
+    def one(f: AgedFilm) -> np.ndarray:
+        if boxes is None:
+            return cv2.imread(str(f.path), cv2.IMREAD_GRAYSCALE).astype(np.float32) / 255.0
+        film = unsquash(read_film(f.path)).pixels
+        box = boxes[f.id]
+        return film if box is None else cut_frame(film, box, HAND_FRAMING["margin"], HAND_FRAMING["aspect"])
+    return np.stack([squash(one(f), size) for f in films]).astype(np.float16)
 
 
 @torch.no_grad()
-def predict(model, images: np.ndarray, male: np.ndarray, device, batch: int = 64) -> np.ndarray:
+def predict(model, images: np.ndarray, male: np.ndarray, device, batch: int = 64, flip: bool = False) -> np.ndarray:
+    """Months for each image; ``flip``: averaged with the mirrored image (the shipped reading)."""
     model.eval()
     out = []
     for i in range(0, len(images), batch):
         x = torch.from_numpy(to_model_input(images[i:i + batch].astype(np.float32))).to(device)
-        out.append(model(x, torch.from_numpy(male[i:i + batch]).to(device)).float().cpu().numpy())
+        m = torch.from_numpy(male[i:i + batch]).to(device)
+        o = model(x, m).float()
+        if flip:
+            o = (o + model(x.flip(-1), m).float()) / 2
+        out.append(o.cpu().numpy())
     o = np.concatenate(out)
     return o[:, 0] * SD_MONTHS + MEAN_MONTHS
 
 
 def train_gp(rsna299: Path, out: Path, *, epochs: int = 4, size: int | None = None, batch: int = 32, lr: float = 2e-3,
              device: str = "auto", seed: int = 0, overwrite: bool = False, limit: int | None = None,
-             init: str | None = None) -> Path:
+             init: str | None = None, framing: str = "film", cache: Path | None = None) -> Path:
     """Train (or, with ``init``, go on training a shipped GP model's weights) and keep the epoch with the lowest
-    validation MAE. ``size``: the input side (default: the start model's, else 192)."""
+    validation MAE, each film read as it is and mirrored (the shipped reading). ``size``: the input side (default:
+    the start model's, else 192). ``framing``: ``film`` (whole films) or ``hand`` (the hand's frame, located by the
+    default localizer and hand gate, as the pipeline reads films; ``cache``: JSON of the boxes)."""
+    if framing not in ("film", "hand"):
+        raise ValueError(f"framing must be 'film' or 'hand', not {framing!r}")
     rng, dev = start_run(out, overwrite, seed, device)
     start = load_start(init, "gp")
     size = size or (int(start.card["input_size"]) if start else 192)
@@ -89,13 +126,20 @@ def train_gp(rsna299: Path, out: Path, *, epochs: int = 4, size: int | None = No
     train = [f for f in films if split_of(f.id) != "test"]
     val = [f for f in films if split_of(f.id) == "test"][:600] or train[:8]
     _logger.info("gp: %d train, %d validation films on %s", len(train), len(val), dev)
-    x_train, x_val = _load(train, size), _load(val, size)
+    boxes, located_by = None, None
+    if framing == "hand":
+        from ..pipeline import Engine
+
+        localizer = Engine(gp=False, device=str(dev)).localizer
+        located_by = [m.card["name"] for m in (localizer.model, localizer.gate and localizer.gate.model) if m]
+        boxes = hand_boxes(train + val, localizer, cache)
+    x_train, x_val = _load(train, size, boxes), _load(val, size, boxes)
     y = torch.tensor([(f.boneage_months - MEAN_MONTHS) / SD_MONTHS for f in train])
     male_train = np.array([f.male for f in train])
     male_val = np.array([f.male for f in val])
     model = starting_weights(GlobalRegressor(), start, dev)
     opt, sched = make_optimizer(model, lr, epochs * math.ceil(len(train) / batch))
-    log, best, best_state = EpochLog(epochs), float("inf"), None
+    log, best, best_state, per_epoch = EpochLog(epochs), (float("inf"), float("inf")), None, []
     for epoch in range(epochs):
         model.train()
         order = rng.permutation(len(train))
@@ -106,15 +150,17 @@ def train_gp(rsna299: Path, out: Path, *, epochs: int = 4, size: int | None = No
             mu, logvar = o[:, 0], o[:, 1].clamp(-8, 4)
             t = y[idx].to(dev)
             step(opt, sched, F.gaussian_nll_loss(mu, t, logvar.exp()) + 0.5 * F.l1_loss(mu, t))
-        pred = predict(model, x_val, male_val, dev)
-        mae = float(np.mean(np.abs(pred - np.array([f.boneage_months for f in val]))))
-        log(epoch, val_mae_months=mae)
-        if mae < best:
-            best, best_state = mae, {k: v.detach().clone() for k, v in model.state_dict().items()}
+        true = np.array([f.boneage_months for f in val])
+        mae, mae_flip = (float(np.mean(np.abs(predict(model, x_val, male_val, dev, flip=fl) - true))) for fl in (False, True))
+        log(epoch, val_mae_months=mae, val_mae_months_test_time_flip=mae_flip)
+        per_epoch.append(round(mae_flip, 2))
+        if mae_flip < best[1]:
+            best, best_state = (mae, mae_flip), {k: v.detach().clone() for k, v in model.state_dict().items()}
     model.load_state_dict(best_state)
     card = {
         "task": "gp", "architecture": "GlobalRegressor", "backbone": "efficientnet_lite0", "input_size": size,
-        "resize_rule": "whole film resized to input_size x input_size without keeping the aspect ratio (as the 299 px training copies)",
+        "resize_rule": ("the hand's frame (input_framing; gp.hand_frame)" if boxes else "whole film")
+                       + " resized to input_size x input_size without keeping the aspect ratio (as the 299 px training copies)",
         "normalization": "gray in [0,1]: (x-0.5)/0.25, replicated to 3 channels",
         "target": "bone age in months, standardised with target_mean_months and target_sd_months; outputs mean and log-variance",
         "target_mean_months": MEAN_MONTHS, "target_sd_months": SD_MONTHS,
@@ -124,6 +170,16 @@ def train_gp(rsna299: Path, out: Path, *, epochs: int = 4, size: int | None = No
                  "'test' (sha256('bone-age-v1:<id>') < 0.1), first 600 of them; the rest trains",
         "n_train": len(train), "n_val": len(val), "epochs": epochs, "seed": seed, "learning_rate": lr,
         "initialised_from": start_note(init, start),
-        "val_metrics": {"mae_months": round(best, 2)},
+        "val_metrics": {"mae_months": round(best[0], 2), "mae_months_test_time_flip": round(best[1], 2),
+                        "per_epoch_mae_months_test_time_flip": per_epoch},
+        "test_time_flip": True,
+        "test_time_flip_rule": "each film is read as it is and mirrored left to right and the two outputs averaged; "
+                               "the epoch kept is the one with the lowest validation MAE read this way",
     }
+    if boxes:
+        card["input_framing"] = HAND_FRAMING
+        card["input_framing_training"] = (
+            f"training and validation films of the 299 px copy stretched back to height / width {RSNA_ASPECT}, hand located "
+            f"by {' + '.join(located_by)} ({sum(b is not None for b in boxes.values())} of {len(boxes)} films; the rest read "
+            "whole), frame cut and squashed to input_size before augmentation")
     return save_model(model.cpu(), Path(out), card)
