@@ -63,7 +63,7 @@ def main() -> None:
         result[group] = {"n_films": len(sel), **{k: sum(r["outcome"] == k for r in sel) for k in ("read", "gate", "joints", "unreadable")}}
     read = [r for r in rows if r["outcome"] == "read"]
     result["rus_vs_gp_within_range"] = {sex: agreement([r["ages"][sex] for r in read]) for sex in ("F", "M")}
-    result["rus_vs_gp_children"] = {sex: agreement([r["ages"][sex] for r in read if (r["ages"][sex][1] or 99) < 14])
+    result["rus_vs_gp_children"] = {sex: agreement([a for a in (r["ages"][sex] for r in read) if a[1] is not None and a[1] < 14])
                                     for sex in ("F", "M")}
     result["above_range"] = {sex: sum(r["ages"][sex][2] == "above" for r in read) for sex in ("F", "M")}
     result["youngest_as_boy"] = [{"id": r["id"], "rus_years": r["ages"]["M"][0], "gp_years": r["ages"]["M"][1]}

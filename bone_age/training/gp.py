@@ -93,19 +93,17 @@ def _load(films: list[AgedFilm], size: int, boxes: dict[str, Box | None] | None 
 
 
 @torch.no_grad()
-def predict(model, images: np.ndarray, male: np.ndarray, device, batch: int = 64, flip: bool = False) -> np.ndarray:
-    """Months for each image; ``flip``: averaged with the mirrored image (the shipped reading)."""
+def predict(model, images: np.ndarray, male: np.ndarray, device, batch: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """Months for each image as it is, and averaged with its mirror image (the shipped reading); one pass each."""
     model.eval()
-    out = []
+    plain, mirror = [], []
     for i in range(0, len(images), batch):
         x = torch.from_numpy(to_model_input(images[i:i + batch].astype(np.float32))).to(device)
         m = torch.from_numpy(male[i:i + batch]).to(device)
-        o = model(x, m).float()
-        if flip:
-            o = (o + model(x.flip(-1), m).float()) / 2
-        out.append(o.cpu().numpy())
-    o = np.concatenate(out)
-    return o[:, 0] * SD_MONTHS + MEAN_MONTHS
+        plain.append(model(x, m)[:, 0].float().cpu().numpy())
+        mirror.append(model(x.flip(-1), m)[:, 0].float().cpu().numpy())
+    plain, mirror = (np.concatenate(o) * SD_MONTHS + MEAN_MONTHS for o in (plain, mirror))
+    return plain, (plain + mirror) / 2
 
 
 def train_gp(rsna299: Path, out: Path, *, epochs: int = 4, size: int | None = None, batch: int = 32, lr: float = 2e-3,
@@ -137,6 +135,7 @@ def train_gp(rsna299: Path, out: Path, *, epochs: int = 4, size: int | None = No
     y = torch.tensor([(f.boneage_months - MEAN_MONTHS) / SD_MONTHS for f in train])
     male_train = np.array([f.male for f in train])
     male_val = np.array([f.male for f in val])
+    true_val = np.array([f.boneage_months for f in val])
     model = starting_weights(GlobalRegressor(), start, dev)
     opt, sched = make_optimizer(model, lr, epochs * math.ceil(len(train) / batch))
     log, best, best_state, per_epoch = EpochLog(epochs), (float("inf"), float("inf")), None, []
@@ -150,8 +149,7 @@ def train_gp(rsna299: Path, out: Path, *, epochs: int = 4, size: int | None = No
             mu, logvar = o[:, 0], o[:, 1].clamp(-8, 4)
             t = y[idx].to(dev)
             step(opt, sched, F.gaussian_nll_loss(mu, t, logvar.exp()) + 0.5 * F.l1_loss(mu, t))
-        true = np.array([f.boneage_months for f in val])
-        mae, mae_flip = (float(np.mean(np.abs(predict(model, x_val, male_val, dev, flip=fl) - true))) for fl in (False, True))
+        mae, mae_flip = (float(np.mean(np.abs(p - true_val))) for p in predict(model, x_val, male_val, dev))
         log(epoch, val_mae_months=mae, val_mae_months_test_time_flip=mae_flip)
         per_epoch.append(round(mae_flip, 2))
         if mae_flip < best[1]:
