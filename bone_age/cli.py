@@ -384,7 +384,7 @@ def build_parser() -> argparse.ArgumentParser:
                                              "FracAtlas root (fracture, fracture-film); hand-gate: several (rsna_hands, FracAtlas, JSRT)")
     t.add_argument("--rus-chn-root", help="stages: the RUS-CHN stage-labelled crop set (supervised training)")
     t.add_argument("--localizer", help="stages (weak): the localizer model that cuts the crops (default: the default one)")
-    t.add_argument("--cache", help="stages (weak), gp --framing hand: JSON file caching the localizer's output per film")
+    t.add_argument("--cache", help="stages (weak), gp --framing hand: JSON file caching the localizer's output per film (reused only by the same localizer weights)")
     t.add_argument("--framing", choices=["film", "hand"], default="film",
                    help="gp: read whole films, or the hand's frame as located by the shipped localizer (what the card then asks)")
     t.add_argument("--out", help="output path without extension, e.g. models/localizer_effnet_lite0.rsna_rusbox_v1")

@@ -93,7 +93,7 @@ def test_gp_training_goes_on_from_a_saved_model(tmp_path, monkeypatch):
 class _SquareLocalizer:
     """Stands in for the localizer: the 'hand' is the bright square of ``_square_tree``; film 1 has none."""
 
-    model, gate = SimpleNamespace(card={"name": "square_finder"}), None
+    model, gate = SimpleNamespace(card={"name": "square_finder"}, name="square_finder", sha256="a1"), None
 
     def __init__(self):
         self.calls = 0
@@ -130,6 +130,9 @@ def test_hand_frames_for_training_are_the_located_hand_and_cached(tmp_path):
     boxes = hand_boxes(films, loc, cache)
     assert boxes["90001"] is None and boxes["90000"] is not None and loc.calls == 3
     assert hand_boxes(films, loc, cache) == boxes and loc.calls == 3  # read back from the cache, not located again
+    other = _SquareLocalizer()
+    other.model = SimpleNamespace(name="square_finder", sha256="b2")
+    assert hand_boxes(films, other, cache) == boxes and other.calls == 3  # other weights: located again, not reused
     framed, whole = _load(films, 32, boxes).astype(np.float32), _load(films, 32).astype(np.float32)
     assert framed[0, 8:24, 8:24].mean() > 0.8 and whole[0].mean() < 0.3  # the square fills the frame; whole, it is small
     assert np.allclose(framed[1], whole[1], atol=0.02)  # no hand located: read whole

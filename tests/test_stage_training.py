@@ -65,10 +65,30 @@ def test_prior_spreads_a_common_maturity_over_bones():
     assert all(1 <= s <= std.n_stages(b) for s, b in zip(old, std.bones))
 
 
+def test_age_of_total_follows_the_standard_table_with_a_usable_gradient():
+    import torch
+    from bone_age.training.stages import age_curve, age_of_total
+
+    std = load_standard()
+    totals = torch.tensor([150.0, 400.0, 650.0, 900.0, 150.0, 400.0, 650.0, 900.0, 1000.0], requires_grad=True)
+    sex = torch.tensor([0, 0, 0, 0, 1, 1, 1, 1, 0])
+    ages = age_of_total(totals, sex, age_curve(std))
+    table = [std.age_for_score(("female", "male")[s], float(t))[0] for t, s in zip(totals.detach(), sex)]
+    assert np.allclose(ages.detach().numpy(), table, atol=0.15)  # the table's 0.1 y steps, interpolated
+    assert ages[-1].item() == 17.0  # the girls' table ends at 17 y: clipped, not extrapolated
+    ages[:-1].sum().backward()
+    assert (totals.grad[:-1] > 0).all()  # a higher total means an older hand wherever the table rises
+
+
 class _FakeLocalizer:
     """Puts the synthetic hand's keypoints on any film and records the film shapes it was given."""
 
+    gate = None
+
     def __init__(self):
+        from types import SimpleNamespace
+
+        self.model = SimpleNamespace(name="fake", sha256="f0")
         self.shapes = []
 
     def __call__(self, film):
@@ -111,7 +131,7 @@ def test_weak_films_mix_full_resolution_and_unsquashed_299px_films(tmp_path):
             weak_films([tmp_path], loc, None, None)
     assert [f.id for f in full] == hands_ids[:4]  # the reserved id dropped
     expected = {str(90000 + k) for k in range(20)} - set(hands_ids)
-    assert {f.id for f in low} == {i for i in expected if split_of(i) == "train"} and low
+    assert {f.id for f in low} == {i for i in expected if split_of(i) != "test"} and low  # train + val ids
     assert all(f.pixels.shape == (round(64 * RSNA_ASPECT), 64) for f in low)  # stretched back before localizing
     assert all(f.pixels.shape == (160, 120) for f in full)
     assert set(loc.shapes) == {(160, 120), (round(64 * RSNA_ASPECT), 64)}

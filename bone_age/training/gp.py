@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import logging
 import math
 from pathlib import Path
@@ -19,6 +18,7 @@ from ..nets import GlobalRegressor
 from ..transforms import to_model_input
 from .augment import random_photometric
 from .common import EpochLog, load_start, make_optimizer, save_model, start_note, start_run, starting_weights, step
+from .film_cache import FilmCache, localizer_identity
 from .rsna import AgedFilm
 from .splits import reserved_ids, split_of
 from .stage_data import RSNA_ASPECT, unsquash
@@ -67,16 +67,16 @@ def _augment(img: np.ndarray, rng: np.random.Generator, size: int) -> np.ndarray
 
 def hand_boxes(films: list[AgedFilm], localizer, cache: Path | None = None) -> dict[str, Box | None]:
     """The hand's box on each film of the 299 px copy, stretched back to height / width 1.32 as the benchmark and
-    the pipeline read it (``None``: no hand located, the film is read whole); cached as JSON by file path."""
-    cached = json.loads(cache.read_text()) if cache and cache.is_file() else {}
-    for f in tqdm(films, desc="locating hands", unit="film", mininterval=10):
-        if str(f.path) not in cached:
-            loc = localizer(unsquash(read_film(f.path)))
-            cached[str(f.path)] = hand_box(loc) if loc.is_hand else None
-    if cache:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        cache.write_text(json.dumps(cached))
-    boxes = {f.id: tuple(cached[str(f.path)]) if cached[str(f.path)] else None for f in films}
+    the pipeline read it (``None``: no hand located, the film is read whole); cached by file path (``FilmCache``)."""
+    cached = FilmCache(cache, localizer_identity(localizer))
+
+    def locate(f: AgedFilm) -> Box | None:
+        loc = localizer(unsquash(read_film(f.path)))
+        return hand_box(loc) if loc.is_hand else None
+
+    found = {f.id: cached.get(str(f.path), lambda: locate(f)) for f in tqdm(films, desc="locating hands", unit="film", mininterval=10)}
+    cached.save()
+    boxes = {i: tuple(b) if b else None for i, b in found.items()}
     _logger.info("hands located on %d of %d films (the rest read whole)", sum(b is not None for b in boxes.values()), len(boxes))
     return boxes
 

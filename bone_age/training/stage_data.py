@@ -1,7 +1,6 @@
 """Stage-classifier data: localized RSNA films for the weak path, the RUS-CHN crop tree for the supervised path."""
 from __future__ import annotations
 
-import json
 import logging
 import re
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from ..io import Film, read_film
 from ..localize import Localizer
 from ..regions import load_region_rule
 from ..results import Region
+from .film_cache import FilmCache, localizer_identity
 from .rsna import AgedFilm
 
 _logger = logging.getLogger(__name__)
@@ -42,26 +42,25 @@ def unsquash(film: Film, aspect: float = RSNA_ASPECT) -> Film:
 
 def localize_films(films: list[AgedFilm], localizer: Localizer, cache: Path | None = None,
                    squashed: bool = False) -> list[StageFilm]:
-    """Read and localize each film (keypoints cached as JSON by file path); films not found to be hands are
-    dropped. ``squashed``: films of the 299 px RSNA copy, un-squashed first (see ``unsquash``)."""
-    cached = json.loads(cache.read_text()) if cache and cache.is_file() else {}
+    """Read and localize each film (keypoints cached by file path, see ``FilmCache``); films not found to be hands
+    are dropped. ``squashed``: films of the 299 px RSNA copy, un-squashed first (see ``unsquash``)."""
+    cached = FilmCache(cache, localizer_identity(localizer))
     rule = load_region_rule()
     out, rejected = [], 0
+
+    def locate(film: Film) -> dict:
+        loc = localizer(film)
+        return {"keypoints": loc.keypoints, "is_hand": loc.is_hand, "side": loc.hand_side}
+
     for f in tqdm(films, desc="localizing", unit="film", mininterval=5):
         film = unsquash(read_film(f.path)) if squashed else read_film(f.path)
-        key = str(f.path)
-        if key not in cached:
-            loc = localizer(film)
-            cached[key] = {"keypoints": loc.keypoints, "is_hand": loc.is_hand, "side": loc.hand_side}
-        entry = cached[key]
+        entry = cached.get(str(f.path), lambda: locate(film))
         if not entry["is_hand"]:
             rejected += 1
             continue
         out.append(StageFilm(f.id, (film.pixels * 255).astype(np.uint8), rule.regions(entry["keypoints"]),
                              entry["side"], f.male, f.boneage_months / 12.0))
-    if cache:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        cache.write_text(json.dumps(cached))
+    cached.save()
     _logger.info("%d films localized, %d rejected as not a hand", len(out), rejected)
     return out
 

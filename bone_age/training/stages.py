@@ -31,7 +31,8 @@ WEAK_METHOD = (
     "No radiologist stage labels were used. Each film's bone age (a Greulich-Pyle reading) and sex give a target "
     "RUS-CHN total through the inverse of the standard's score-to-age table (ages beyond the table are clipped to "
     "its ends). The network reads the 13 crops of a film and gives, per bone, an ordinal (cumulative-link) stage "
-    "distribution; training makes the sum over bones of the expected points match the target (Huber loss), while "
+    "distribution; training makes the bone age that the sum over bones of the expected points gives (through the "
+    "same table, so a year counts the same at every age) match the age of the target total (Huber loss), while "
     "a prior from the standard keeps each bone's stage meaningful: a common maturity spread over the bones (each "
     "bone at the stage whose points reach the same share of its maximum as the target total has of 1000), plus "
     "agreement of paired bones (fingers III and V). Limits: these stages are the model's reading of maturity "
@@ -50,6 +51,31 @@ def _tables(std: RusChnStandard) -> tuple[list[str], torch.Tensor, torch.Tensor]
             v = std.points[sex][bone]
             pts[s, b, :len(v)] = torch.tensor(v, dtype=torch.float32)
     return cats, torch.tensor([cats.index(std.category_of(b)) for b in std.bones]), pts
+
+
+def age_curve(std: RusChnStandard) -> tuple[torch.Tensor, torch.Tensor]:
+    """The score-to-age table as a piecewise-linear curve per sex: totals (2, R) rising strictly (the table's
+    interval midpoints, kept monotone, repeats dropped) and their ages (2, R); rows padded with the last pair."""
+    curves = []
+    for sex in SEXES:
+        pairs = []
+        for age, lo, hi in std.age_table[sex]:
+            if not pairs or (lo + hi) / 2 > pairs[-1][0]:
+                pairs.append(((lo + hi) / 2, age))
+        curves.append(pairs)
+    r = max(map(len, curves))
+    t = torch.tensor([c + [c[-1]] * (r - len(c)) for c in curves], dtype=torch.float32)
+    return t[..., 0].contiguous(), t[..., 1].contiguous()
+
+
+def age_of_total(total: torch.Tensor, sex: torch.Tensor, curve: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+    """Differentiable bone age (years) of totals (N,) for sexes (N,) (0 female, 1 male); clipped to the table."""
+    scores, ages = curve[0][sex], curve[1][sex]
+    i = torch.searchsorted(scores, total[:, None].detach().contiguous()).clamp(1, scores.shape[1] - 1)
+    s0, s1 = scores.gather(1, i - 1)[:, 0], scores.gather(1, i)[:, 0]
+    a0, a1 = ages.gather(1, i - 1)[:, 0], ages.gather(1, i)[:, 0]
+    t = ((total - s0) / (s1 - s0).clamp_min(1e-6)).clamp(0, 1)
+    return a0 + t * (a1 - a0)
 
 
 def prior_stages(std: RusChnStandard, sex: str, score: float) -> np.ndarray:
@@ -113,13 +139,13 @@ def ordinal_bce(cum_logits: torch.Tensor, target_above: torch.Tensor, n_stages: 
     return (bce * valid).sum() / valid.sum()
 
 
-def weak_loss(model, z, cat, films_sex, target, prior_above, pts, pair_index, w_prior=0.3, w_pair=0.05):
-    """Sum of expected points vs the target total (Huber, 50-point units) + the standard's stage prior on each
-    threshold + agreement of paired bones (III and V)."""
+def weak_loss(model, z, cat, films_sex, target, prior_above, pts, pair_index, curve, w_prior=0.3, w_pair=0.05):
+    """Bone age of the summed expected points vs that of the target total (Huber, years) + the standard's stage
+    prior on each threshold + agreement of paired bones (III and V)."""
     n = len(target)
     p = model.probabilities(z, cat).view(n, 13, -1)
     expected = (p * pts[films_sex]).sum(-1).sum(-1)
-    l_sum = F.huber_loss(expected / 50.0, target / 50.0, delta=1.0)
+    l_sum = F.huber_loss(age_of_total(expected, films_sex, curve), age_of_total(target, films_sex, curve), delta=1.0)
     l_prior = ordinal_bce(model.cumulative_logits(z, cat), prior_above.view(n * 13, -1), model.n_stages[cat])
     z = z.view(n, 13)
     l_pair = ((z[:, pair_index[:, 0]] - z[:, pair_index[:, 1]]) ** 2).mean()
@@ -129,13 +155,13 @@ def weak_loss(model, z, cat, films_sex, target, prior_above, pts, pair_index, w_
 def weak_films(roots: list[Path], localizer: Localizer, cache: Path | None, limit: int | None
                ) -> tuple[list[StageFilm], list[StageFilm]]:
     """Localized films from each root: ``rsna_hands`` (full resolution; split by id) and the 299 px RSNA copy
-    (squashed; only its 'train' ids, and none that rsna_hands holds). Returns (full-resolution, 299 px) films."""
+    (squashed; its 'train' and 'val' ids, none that rsna_hands holds). Returns (full-resolution, 299 px) films."""
     full, low = [], []
     for root in roots:
         if (root / "labels.csv").is_file():
             full += load_rsna_hands(root)[:limit]
         elif (root / "boneage-training-dataset.csv").is_file():
-            low += [f for f in load_rsna_299(root) if split_of(f.id) == "train"][:limit]
+            low += [f for f in load_rsna_299(root) if split_of(f.id) != "test"][:limit]
         else:
             raise FileNotFoundError(f"{root}: neither rsna_hands (labels.csv) nor the RSNA 299 px copy (boneage-training-dataset.csv)")
     if not full:
@@ -157,8 +183,10 @@ def train_weak(roots: list[Path], out: Path, *, localizer: str, epochs: int = 12
     full, low = weak_films([Path(r) for r in roots], Localizer(load_model(localizer, dev)), cache, limit)
     train = [f for f in full if split_of(f.id) == "train"] or full
     val = [f for f in full if split_of(f.id) == "val"] or full[:4]
-    _logger.info("stages (weak): %d + %d (299 px) train, %d val films on %s", len(train), len(low), len(val), dev)
-    train = train + low
+    low_train, low_val = [f for f in low if split_of(f.id) == "train"], [f for f in low if split_of(f.id) == "val"]
+    _logger.info("stages (weak): %d + %d (299 px) train, %d + %d (299 px) val films on %s",
+                 len(train), len(low_train), len(val), len(low_val), dev)
+    train, n_val_full, val = train + low_train, len(val), val + low_val
     n_stages = [std.n_stages(b) for b in std.bones]
     kmax = max(n_stages)
     targets = {f.id: std.score_for_age(SEXES[f.male], f.age_years) for f in train + val}
@@ -166,7 +194,7 @@ def train_weak(roots: list[Path], out: Path, *, localizer: str, epochs: int = 12
     pair_index = torch.tensor([[std.bones.index(a), std.bones.index(b)] for a, b in
                                (("MCPThird", "MCPFifth"), ("PIPThird", "PIPFifth"), ("MIPThird", "MIPFifth"), ("DIPThird", "DIPFifth"))])
     model = starting_weights(StageNet([std.stages_per_category[c] for c in cats]), start, dev)
-    pts, bone_cat = pts.to(dev), bone_cat.to(dev)
+    pts, bone_cat, curve = pts.to(dev), bone_cat.to(dev), tuple(t.to(dev) for t in age_curve(std))
     opt, sched = make_optimizer(model, lr, epochs * math.ceil(len(train) / batch))
     log, best, best_state = EpochLog(epochs), float("inf"), None
     for epoch in range(epochs):
@@ -181,32 +209,37 @@ def train_weak(roots: list[Path], out: Path, *, localizer: str, epochs: int = 12
             sex = torch.tensor([int(f.male) for f in chunk], device=dev)
             target = torch.tensor([targets[f.id] for f in chunk], device=dev, dtype=torch.float32)
             q = torch.from_numpy(np.stack([priors[f.id] for f in chunk])).float().to(dev)
-            loss, l_sum = weak_loss(model, z, cat, sex, target, q, pts, pair_index.to(dev))
+            loss, l_sum = weak_loss(model, z, cat, sex, target, q, pts, pair_index.to(dev), curve)
             step(opt, sched, loss)
             run.append(l_sum)
-        probs = predict_films(model, val, crop, dev)
-        mae = _mae_years(std, val, probs)
-        log(epoch, sum_loss=float(np.mean(run)), val_mae_years=mae)
+        err = _abs_err_years(std, val, predict_films(model, val, crop, dev))
+        mae, by_source = float(err.mean()), {"rsna_hands": float(err[:n_val_full].mean())}
+        if len(val) > n_val_full:
+            by_source["rsna_299px"] = float(err[n_val_full:].mean())
+        log(epoch, age_loss=float(np.mean(run)), val_mae_years=mae, **{f"val_{k}": v for k, v in by_source.items()})
         if mae < best:
             best, best_state = mae, {k: v.detach().clone() for k, v in model.state_dict().items()}
+            best_sources = {f"mae_months_{k}": round(v * 12, 2) for k, v in by_source.items()}
     model.load_state_dict(best_state)
     card = _card(std, cats, crop, "weak", epochs, seed, len(train), len(val), localizer)
-    card.update(n_train_299px=len(low), learning_rate=lr, initialised_from=start_note(init, start),
-                val_metrics={"mae_years_uncalibrated": round(best, 3)}, method=WEAK_METHOD,
+    card.update(learning_rate=lr, initialised_from=start_note(init, start),
+                n_val_299px=len(low_val), n_train_299px=len(low_train),
+                val_metrics={"mae_years_uncalibrated": round(best, 3), **best_sources}, method=WEAK_METHOD,
                 split="sha256('bone-age-v1:<id>'): test < 0.1 <= val < 0.2 <= train (test never used in training or selection); "
-                      "validation on full-resolution rsna_hands films only")
+                      "validation on the 'val' films of both sources, pooled (selection), and reported per source")
     card["data"] = ("rsna_hands: RSNA Pediatric Bone Age 2017 training films at up to 1024 px with Greulich-Pyle bone age and "
                     "sex (research use with attribution; Halabi et al., Radiology 2019); reserved_ids.txt dropped")
     if low:
-        card["data"] += ("; plus the 'train' ids of the 299 px RSNA copy (GitHub samirsafwan/Predicting-Bone-Age-with-Deep-CNNs) "
-                         f"that rsna_hands does not hold, stretched back to height = {RSNA_ASPECT} x width before localizing")
+        card["data"] += ("; plus the 'train' ids (and, for validation, the 'val' ids) of the 299 px RSNA copy (GitHub "
+                         f"samirsafwan/Predicting-Bone-Age-with-Deep-CNNs) that rsna_hands does not hold, stretched back to height = {RSNA_ASPECT} x width before localizing")
     return save_model(model.cpu(), Path(out), card)
 
 
-def _mae_years(std: RusChnStandard, films: list[StageFilm], probs: np.ndarray) -> float:
+def _abs_err_years(std: RusChnStandard, films: list[StageFilm], probs: np.ndarray) -> np.ndarray:
+    """|RUS-CHN bone age (most likely stage per bone) - label| per film, in years."""
     ages = [std.score(SEXES[f.male], {b: int(np.argmax(p[i])) + 1 for i, b in enumerate(std.bones)}).bone_age_years
             for f, p in zip(films, probs)]
-    return float(np.mean(np.abs(np.array(ages) - np.array([f.age_years for f in films]))))
+    return np.abs(np.array(ages) - np.array([f.age_years for f in films]))
 
 
 def train_supervised(root: Path, out: Path, *, epochs: int = 20, crop: int = 80, batch: int = 64, lr: float = 1e-3,
