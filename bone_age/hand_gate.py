@@ -6,7 +6,7 @@ import numpy as np
 
 from .classify import predict_logits
 from .registry import LoadedModel
-from .transforms import whole_film
+from .transforms import sigmoid, whole_film
 
 __all__ = ["HandGate"]
 
@@ -23,7 +23,7 @@ class HandGate:
         """Probability that ``pixels`` is a hand-and-wrist film."""
         dev = next(self.model.module.parameters()).device
         logit = float(predict_logits(self.model.module, whole_film(pixels, self.size)[None], dev)[0])
-        return float(1 / (1 + np.exp(-logit)))
+        return float(sigmoid(logit))
 
     def verdict(self, pixels: np.ndarray) -> tuple[bool, float, str]:
         """(passes, probability, reason when it does not)."""

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-__all__ = ["Letterbox", "LetterboxResult", "to_model_input", "crop_rotated", "whole_film", "dihedral"]
+__all__ = ["Letterbox", "LetterboxResult", "to_model_input", "crop_rotated", "whole_film", "dihedral", "sigmoid"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,11 @@ def dihedral(images: np.ndarray, k: int) -> np.ndarray:
 
 
 _MEAN, _STD = np.float32(0.5), np.float32(0.25)
+
+
+def sigmoid(x):
+    """1 / (1 + exp(-x)) without overflow for large |x| (arrays or floats)."""
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(x, dtype=np.float64)))
 
 
 def to_model_input(gray: np.ndarray) -> np.ndarray:

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from ..registry import LoadedModel
-from ..transforms import to_model_input
+from ..transforms import sigmoid, to_model_input
 
 __all__ = ["RegionClassifier", "normalise_counts"]
 
@@ -37,4 +37,4 @@ class RegionClassifier:
         dev = next(self.model.module.parameters()).device
         logits = self.model.module(x.to(dev)).float().cpu().numpy()[:, 0]
         a, b = self.calibration
-        return 1.0 / (1.0 + np.exp(-(a * logits + b)))
+        return sigmoid(a * logits + b)

@@ -13,7 +13,7 @@ from .._resources import assets_dir
 from ..io import Film
 from ..io.film import as_film
 from ..registry import LoadedModel, default_model, load_model, resolve_device
-from ..transforms import to_model_input
+from ..transforms import sigmoid, to_model_input
 from .layout import SIDES
 from .results import ClavicleResult, ClavicleSide
 
@@ -65,7 +65,7 @@ class ClavicleSegmenter:
         logits = self.model.module(torch.from_numpy(to_model_input(x))[None].to(dev))[0].float().cpu().numpy()
         out = np.zeros((2, *pixels.shape), np.float32)
         for i in range(2):
-            out[i, :rows] = cv2.resize(1 / (1 + np.exp(-logits[i])), (pixels.shape[1], rows), interpolation=cv2.INTER_LINEAR)
+            out[i, :rows] = cv2.resize(sigmoid(logits[i]).astype(np.float32), (pixels.shape[1], rows), interpolation=cv2.INTER_LINEAR)
         return out
 
     def segment(self, source: str | Path | np.ndarray | Film, pixel_spacing_mm: float | None = None) -> ClavicleResult:

@@ -5,7 +5,7 @@ import numpy as np
 
 from ..registry import LoadedModel
 from ..classify import predict_logits
-from ..transforms import whole_film
+from ..transforms import sigmoid, whole_film
 
 __all__ = ["FilmClassifier"]
 
@@ -23,4 +23,4 @@ class FilmClassifier:
     def probability(self, pixels: np.ndarray) -> float:
         dev = next(self.model.module.parameters()).device
         logit = float(predict_logits(self.model.module, whole_film(pixels, self.size)[None], dev, views=self.views)[0])
-        return float(1 / (1 + np.exp(-(self.a * logit + self.b))))
+        return float(sigmoid(self.a * logit + self.b))

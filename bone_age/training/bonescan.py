@@ -12,6 +12,7 @@ from ..bonescan.layout import RegionCrop, read_region_crops, read_wholebody
 from ..classify import predict_logits
 from ..io import read_film
 from ..nets import ImageClassifier
+from ..transforms import sigmoid
 from .classifier import fit_binary
 from .common import save_model, start_run, with_imagenet_encoder
 from .metrics import fit_platt, threshold_at_specificity
@@ -63,7 +64,7 @@ def train_region_classifier(data: Path, out: Path, *, regions: list[str] | None 
                                   batch=batch, lr=lr)
     logits = predict_logits(model, x_val, dev)
     a, b = fit_platt(logits, y_val) if 0 < y_val.sum() < len(y_val) else (1.0, 0.0)
-    threshold = threshold_at_specificity(1 / (1 + np.exp(-(a * logits + b))), y_val, 0.9)
+    threshold = threshold_at_specificity(sigmoid(a * logits + b), y_val, 0.9)
     card = {
         "task": "bonescan_region", "architecture": "ImageClassifier", "backbone": "efficientnet_lite0",
         "outputs": ["abnormal_uptake"], "input_hw": list(hw), "regions": sorted({c.region for c in crops}),

@@ -12,7 +12,7 @@ from sklearn.metrics import roc_auc_score
 from ..fracture.layout import read_fracatlas
 from ..io import read_film
 from ..nets import ImageClassifier
-from ..transforms import whole_film
+from ..transforms import sigmoid, whole_film
 from ..classify import predict_logits
 from .classifier import fit_binary
 from .common import keep_readable, load_start, save_model, start_note, start_run, starting_weights
@@ -67,7 +67,7 @@ def train_fracture_film(data: Path, out: Path, *, epochs: int = 6, size: int = 5
     auc = {v: round(float(roc_auc_score(y_val, lg)), 4) if both else 0.0 for v, lg in logits.items()}
     views = max(VIEWS, key=lambda v: (auc[v], -v))
     a, b = fit_platt(logits[views], y_val) if both else (1.0, 0.0)
-    probs = 1 / (1 + np.exp(-(a * logits[views] + b)))
+    probs = sigmoid(a * logits[views] + b)
     card = {
         "task": "fracture_film", "architecture": "ImageClassifier", "backbone": "efficientnet_lite0",
         "outputs": ["fractured"], "input_size": size,

@@ -17,7 +17,7 @@ from ..clavicle.layout import read_cases
 from ..fracture.layout import read_fracatlas
 from ..io import read_film
 from ..nets import ImageClassifier
-from ..transforms import to_model_input, whole_film
+from ..transforms import sigmoid, to_model_input, whole_film
 from ..classify import predict_logits
 from .clavicle import case_split
 from .common import EpochLog, keep_readable, make_optimizer, save_model, start_run, step, with_imagenet_encoder
@@ -171,7 +171,7 @@ def train_hand_gate(roots: list[Path], out: Path, *, epochs: int = 8, size: int 
         if (auc, -bce) > best:  # the AUC saturates early; then the better-separated epoch wins
             best, best_state = (auc, -bce), {k: v.detach().clone() for k, v in model.state_dict().items()}
     model.load_state_dict(best_state)
-    p_val = 1 / (1 + np.exp(-predict_logits(model, x_val, dev)))
+    p_val = sigmoid(predict_logits(model, x_val, dev))
     threshold = float(np.percentile(p_val[y_val], 1))
     card = {
         "task": "hand_gate", "architecture": "ImageClassifier", "backbone": "efficientnet_lite0",
