@@ -15,7 +15,7 @@ _logger = logging.getLogger(__name__)
 def localizer_identity(localizer) -> str:
     """Names and sha256 of the localizer's weights (and of its hand-film gate): what a cached entry depends on."""
     parts = [f"{localizer.model.name} {localizer.model.sha256}"]
-    if getattr(localizer, "gate", None) is not None:
+    if localizer.gate is not None:
         parts.append(f"gate {localizer.gate.model.name} {localizer.gate.model.sha256}")
     return "; ".join(parts)
 
