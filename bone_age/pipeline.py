@@ -17,13 +17,13 @@ from .io.film import as_film
 from .localize import Localizer
 from .registry import LoadedModel, default_model, list_models, load_model, resolve_device
 from .results import Assessment, BoneStage
-from .stage import StageClassifier
+from .stage import StageClassifier, median_stage
 from .standard import load_standard, parse_sex
 
 __all__ = ["Engine", "assess", "override_stages"]
 
 _logger = logging.getLogger(__name__)
-LOW_CONFIDENCE = 0.5
+LOW_REGION_CONFIDENCE = 0.5
 DISAGREEMENT_YEARS = 1.0
 
 
@@ -119,17 +119,18 @@ class Engine:
         return out
 
     def _result(self, film: Film, sex: str, age: float | None, loc, probs: np.ndarray) -> Assessment:
-        """Stages (most probable, with confidence and points) from the stage probabilities, then the RUS-CHN score."""
+        """Stages (the median of each distribution, with its probability as confidence, and points) from the stage probabilities, then the RUS-CHN score."""
         stages = []
         for region, p in zip(loc.regions, probs):
             n = self.standard.n_stages(region.bone)
             p = p[:n] / p[:n].sum()
-            k = int(np.argmax(p)) + 1
+            k = int(median_stage(p))
             stages.append(BoneStage(bone=region.bone, category=region.category, stage=k,
                                     probabilities=tuple(round(float(v), 5) for v in p), confidence=float(p[k - 1]),
-                                    points=self.standard.points_for(sex, region.bone, k)))
-        warnings = [f"{s.bone}: low stage confidence ({s.confidence:.2f})" for s in stages if s.confidence < LOW_CONFIDENCE]
-        warnings += [f"{r.bone}: region found with low confidence ({r.confidence:.2f})" for r in loc.regions if r.confidence < LOW_CONFIDENCE]
+                                    points=self.standard.points_for(sex, region.bone, k),
+                                    low_confidence=bool(p[k - 1] < self.classifier.low_confidence)))
+        warnings = [f"{s.bone}: low stage confidence ({s.confidence:.2f})" for s in stages if s.low_confidence]
+        warnings += [f"{r.bone}: region found with low confidence ({r.confidence:.2f})" for r in loc.regions if r.confidence < LOW_REGION_CONFIDENCE]
         return _scored(Assessment(source=film.meta.source, sex=sex, regions=loc.regions, stages=tuple(stages),
                                   total_score=0, bone_age_years=0.0, range_flag="", chronological_age_years=age,
                                   warnings=tuple(warnings), model_versions=self.model_versions, film=film.meta,
@@ -165,9 +166,11 @@ def override_stages(assessment: Assessment, stages: Mapping[str, int]) -> Assess
     for s in assessment.stages:
         if s.bone in stages:
             std.points_for(assessment.sex, s.bone, stages[s.bone])  # validates the range, naming the bone
-            s = replace(s, stage=int(stages[s.bone]), overridden=True)
+            s = replace(s, stage=int(stages[s.bone]), overridden=True, low_confidence=False)
         new.append(s)
-    result = _scored(replace(assessment, stages=tuple(new)))
+    settled = tuple(f"{b}: low stage confidence" for b in stages)  # the reader has decided these bones
+    warnings = tuple(w for w in assessment.warnings if not w.startswith(settled))
+    result = _scored(replace(assessment, stages=tuple(new), warnings=warnings))
     return result if result.gp_bone_age_years is None else _with_gp(result, result.gp_bone_age_years)
 
 

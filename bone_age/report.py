@@ -31,7 +31,7 @@ def annotate(pixels: np.ndarray, a: Assessment, max_side: int = 1400) -> np.ndar
     lw = max(1, round(max(img.shape) / 500))
     fs = max(0.35, max(img.shape) / 2200)
     for r, st in zip(a.regions, a.stages):
-        color = (0, 200, 0) if st.confidence >= 0.5 else (0, 140, 255)
+        color = (0, 140, 255) if st.low_confidence else (0, 200, 0)
         if st.overridden:
             color = (255, 160, 0)
         x1, y1, x2, y2 = (int(v * s) for v in r.box_xyxy)

@@ -86,7 +86,8 @@ class Localization(JsonMixin):
 
 @dataclass(frozen=True)
 class BoneStage(JsonMixin):
-    """Stage estimate for one bone: probabilities over stages 1..N, expected stage and points."""
+    """Stage estimate for one bone: probabilities over stages 1..N, the stage read (their median), its probability
+    (``confidence``), points, and whether that probability is below the stage model's low-confidence threshold."""
 
     bone: str
     category: str
@@ -95,6 +96,7 @@ class BoneStage(JsonMixin):
     confidence: float
     points: int
     overridden: bool = False
+    low_confidence: bool = False
 
 
 @dataclass(frozen=True)

@@ -9,16 +9,26 @@ from .registry import LoadedModel
 from .results import Region
 from .transforms import to_model_input
 
-__all__ = ["StageClassifier"]
+__all__ = ["StageClassifier", "median_stage"]
+
+
+def median_stage(probabilities: np.ndarray) -> np.ndarray:
+    """The stage read from each distribution (..., K), stage 1 in column 0: its median, the first stage whose
+    cumulative probability reaches 0.5. For the ordinal head this is 1 + the number of thresholds the bone's latent
+    exceeds; unlike the most probable stage it never skips a stage whose interval is narrow. Returns ints (...)."""
+    cum = np.cumsum(probabilities, axis=-1)
+    return (cum < 0.5 * cum[..., -1:]).sum(axis=-1) + 1
 
 
 class StageClassifier:
-    """Wraps a loaded StageNet. Crops follow the card: ``crop_size`` pixels, right hands mirrored to left."""
+    """Wraps a loaded StageNet. Crops follow the card: ``crop_size`` pixels, right hands mirrored to left. A stage
+    read with a probability below the card's ``low_confidence_threshold`` (0.5 when the card has none) is flagged."""
 
     def __init__(self, model: LoadedModel):
         self.model = model
         self.categories: list[str] = list(model.card["categories"])
         self.crop_size = int(model.card["crop_size"])
+        self.low_confidence = float(model.card.get("low_confidence_threshold", 0.5))
 
     @property
     def device(self) -> torch.device:

@@ -67,7 +67,7 @@ class FilmView(QGraphicsView):
         img = QImage(pixels.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
         scene.addPixmap(QPixmap.fromImage(img))
         for r, s in zip(regions, stages):
-            color = QColor(255, 160, 0) if s.overridden else QColor(0, 200, 0) if s.confidence >= 0.5 else QColor(255, 120, 0)
+            color = QColor(255, 160, 0) if s.overridden else QColor(255, 120, 0) if s.low_confidence else QColor(0, 200, 0)
             x1, y1, x2, y2 = r.box_xyxy
             pen = QPen(color)
             pen.setWidthF(max(1.0, w / 500))

@@ -25,7 +25,7 @@ def result(engine) -> Assessment:
     return engine.assess(SAMPLE, sex="M", chronological_age=16.0)
 
 
-def test_assessment_is_complete(result):
+def test_assessment_is_complete(engine, result):
     from bone_age.standard import load_standard
 
     std = load_standard()
@@ -34,6 +34,11 @@ def test_assessment_is_complete(result):
         assert 1 <= s.stage <= std.n_stages(s.bone)
         assert len(s.probabilities) == std.n_stages(s.bone) and abs(sum(s.probabilities) - 1) < 1e-3
         assert s.points == std.points_for("male", s.bone, s.stage)
+        cum = np.cumsum(s.probabilities)  # the stage read is the distribution's median
+        assert cum[s.stage - 1] >= 0.5 - 1e-4 and (s.stage == 1 or cum[s.stage - 2] < 0.5 + 1e-4)
+        assert s.confidence == pytest.approx(s.probabilities[s.stage - 1], abs=1e-4)
+        flagged = any(w.startswith(f"{s.bone}: low stage confidence") for w in result.warnings)
+        assert flagged == s.low_confidence == (s.confidence < engine.classifier.low_confidence)
     assert result.total_score == sum(s.points for s in result.stages)
     assert result.bone_age_minus_chronological_years == pytest.approx(result.bone_age_years - 16.0, abs=0.01)
     assert set(result.timings_ms) >= {"read", "localize", "crop", "stage", "score", "total"}

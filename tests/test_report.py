@@ -14,7 +14,8 @@ def fake_assessment() -> Assessment:
         x, y = 40 + 30 * (i % 5), 40 + 60 * (i // 5)
         regions.append(Region(bone, std.category_of(bone), (x, y, x + 25, y + 40), (x + 12.5, y + 20.0), 0.9))
         n = std.n_stages(bone)
-        stages.append(BoneStage(bone, std.category_of(bone), 3, tuple([1.0 / n] * n), 0.3 if i == 0 else 0.8, std.points_for("F", bone, 3)))
+        stages.append(BoneStage(bone, std.category_of(bone), 3, tuple([1.0 / n] * n), 0.3 if i == 0 else 0.8, std.points_for("F", bone, 3),
+                                low_confidence=i == 0))
     total = sum(s.points for s in stages)
     age, flag = std.age_for_score("F", total)
     return Assessment(source="synthetic.png", sex="female", regions=tuple(regions), stages=tuple(stages), total_score=total,
@@ -35,9 +36,33 @@ def test_png_and_pdf_are_written(tmp_path):
     assert img.shape[2] == 3 and img[..., 1].max() > img[..., 0].max() - 1  # coloured boxes drawn
 
 
+def test_low_confidence_bones_are_drawn_in_orange():
+    from dataclasses import replace
+
+    film = film_from_array(np.zeros((240, 200), np.float32), "synthetic.png")
+    a = fake_assessment()
+    orange, green = (0, 140, 255), (0, 200, 0)
+    img = annotate(film.pixels, a)
+    assert (img == orange).all(-1).any() and (img == green).all(-1).any()
+    calm = replace(a, stages=tuple(replace(st, low_confidence=False) for st in a.stages))
+    assert not (annotate(film.pixels, calm) == orange).all(-1).any()
+
+
 def test_batch_row_for_scored_and_failed():
     a = fake_assessment()
     row = batch_row("x.png", a)
     assert row["status"] == "scored" and row["total_score"] == a.total_score and "Radius=3" in row["stages"]
     bad = batch_row("y.png", status="failed", reason="UnreadableFilm: empty")
     assert bad["reason"].startswith("UnreadableFilm") and bad["total_score"] == ""
+
+
+def test_override_settles_a_low_confidence_bone():
+    from bone_age.pipeline import override_stages
+
+    a = fake_assessment()
+    assert a.stages[0].low_confidence and a.warnings
+    kept = override_stages(a, {"Ulna": 2})
+    assert kept.stages[0].low_confidence and kept.warnings == a.warnings
+    settled = override_stages(a, {"Radius": 4})
+    assert not settled.stages[0].low_confidence and settled.stages[0].overridden
+    assert not any(w.startswith("Radius: low stage confidence") for w in settled.warnings)

@@ -157,3 +157,16 @@ def test_weak_training_mixes_sources_and_goes_on_from_a_saved_model(tmp_path, mo
     assert a["initialised_from"] == "ImageNet EfficientNet-Lite0" and b["initialised_from"].startswith("stage_a (sha256 ")
     assert a["n_train_299px"] > 0 and "299 px RSNA copy" in a["data"] and b["learning_rate"] == 1e-4
     assert a["n_train"] > a["n_train_299px"]
+    assert 0 < a["low_confidence_threshold"] <= 1 and "quantile" in a["low_confidence_rule"]
+
+
+def test_low_confidence_threshold_flags_the_requested_share_of_bones():
+    from bone_age.training.stages import low_confidence_threshold
+
+    rng = np.random.default_rng(0)
+    probs = rng.dirichlet(np.ones(6), size=(200, 13))
+    t = low_confidence_threshold(probs, 0.05)
+    read = (np.cumsum(probs, -1) < 0.5).sum(-1)
+    conf = np.take_along_axis(probs, read[..., None], -1)[..., 0]
+    assert abs(np.mean(conf < t) - 0.05) < 0.005
+    assert low_confidence_threshold(probs, 0.01) < t

@@ -15,6 +15,7 @@ from ..localize import Localizer
 from ..nets import StageNet
 from ..regions import crop_region
 from ..registry import load_model
+from ..stage import median_stage
 from ..standard import RusChnStandard, load_standard
 from ..transforms import to_model_input
 from .augment import random_photometric
@@ -27,6 +28,7 @@ from .stage_data import RSNA_ASPECT, StageFilm, load_rus_chn_tree, localize_film
 
 _logger = logging.getLogger(__name__)
 SEXES = ("female", "male")
+LOW_CONFIDENCE_QUANTILE = 0.01  # share of validation bones a shipped weak model flags as read with low confidence
 WEAK_METHOD = (
     "No radiologist stage labels were used. Each film's bone age (a Greulich-Pyle reading) and sex give a target "
     "RUS-CHN total through the inverse of the standard's score-to-age table (ages beyond the table are clipped to "
@@ -212,7 +214,8 @@ def train_weak(roots: list[Path], out: Path, *, localizer: str, epochs: int = 12
             loss, l_sum = weak_loss(model, z, cat, sex, target, q, pts, pair_index.to(dev), curve)
             step(opt, sched, loss)
             run.append(l_sum)
-        err = _abs_err_years(std, val, predict_films(model, val, crop, dev))
+        val_probs = predict_films(model, val, crop, dev)
+        err = _abs_err_years(std, val, val_probs)
         mae, by_source = float(err.mean()), {"rsna_hands": float(err[:n_val_full].mean())}
         if len(val) > n_val_full:
             by_source["rsna_299px"] = float(err[n_val_full:].mean())
@@ -220,10 +223,13 @@ def train_weak(roots: list[Path], out: Path, *, localizer: str, epochs: int = 12
         if mae < best:
             best, best_state = mae, {k: v.detach().clone() for k, v in model.state_dict().items()}
             best_sources = {f"mae_months_{k}": round(v * 12, 2) for k, v in by_source.items()}
+            best_threshold = low_confidence_threshold(val_probs)
     model.load_state_dict(best_state)
     card = _card(std, cats, crop, "weak", epochs, seed, len(train), len(val), localizer)
     card.update(learning_rate=lr, initialised_from=start_note(init, start),
-                n_val_299px=len(low_val), n_train_299px=len(low_train),
+                n_val_299px=len(low_val), n_train_299px=len(low_train), low_confidence_threshold=best_threshold,
+                low_confidence_rule=f"the {LOW_CONFIDENCE_QUANTILE:.0%} quantile of the read stage's probability over the "
+                                    "validation films' bones (training.stages.low_confidence_threshold)",
                 val_metrics={"mae_years_uncalibrated": round(best, 3), **best_sources}, method=WEAK_METHOD,
                 split="sha256('bone-age-v1:<id>'): test < 0.1 <= val < 0.2 <= train (test never used in training or selection); "
                       "validation on the 'val' films of both sources, pooled (selection), and reported per source")
@@ -235,9 +241,18 @@ def train_weak(roots: list[Path], out: Path, *, localizer: str, epochs: int = 12
     return save_model(model.cpu(), Path(out), card)
 
 
+def low_confidence_threshold(probs: np.ndarray, quantile: float = LOW_CONFIDENCE_QUANTILE) -> float:
+    """The probability of the read (median) stage below which a bone is flagged: its ``quantile`` over the bones of
+    the validation films (N, 13, K). The weak path's distributions are broad by design (the prior spreads each bone
+    over neighbouring stages), so a fixed 0.5 would flag nearly every bone."""
+    read = median_stage(probs)
+    conf = np.take_along_axis(probs, read[..., None] - 1, axis=-1)[..., 0]
+    return round(float(np.quantile(conf, quantile)), 4)
+
+
 def _abs_err_years(std: RusChnStandard, films: list[StageFilm], probs: np.ndarray) -> np.ndarray:
-    """|RUS-CHN bone age (most likely stage per bone) - label| per film, in years."""
-    ages = [std.score(SEXES[f.male], {b: int(np.argmax(p[i])) + 1 for i, b in enumerate(std.bones)}).bone_age_years
+    """|RUS-CHN bone age (the median stage of each bone, as the pipeline reads it) - label| per film, in years."""
+    ages = [std.score(SEXES[f.male], {b: int(k) for b, k in zip(std.bones, median_stage(p))}).bone_age_years
             for f, p in zip(films, probs)]
     return np.abs(np.array(ages) - np.array([f.age_years for f in films]))
 
@@ -284,7 +299,7 @@ def evaluate_supervised(model, items, images, cats, dev) -> dict:
         chunk = items[i:i + 128]
         x = torch.from_numpy(to_model_input(np.stack([images[it.path] for it in chunk]))).to(dev)
         cat = torch.tensor([cats.index(it.category) for it in chunk], device=dev)
-        pred = model(x, cat).argmax(1).cpu().numpy() + 1
+        pred = median_stage(model(x, cat).float().cpu().numpy())
         rows += [(it.category, it.stage, int(p)) for it, p in zip(chunk, pred)]
     out = {}
     for c in cats + ["all"]:
