@@ -276,7 +276,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
         train_weak(data, Path(args.out), localizer=args.localizer or default_model("localizer"),
                    epochs=args.epochs, device=args.device, cache=Path(args.cache) if args.cache else None,
-                   limit=args.limit, overwrite=args.overwrite, init=args.init, lr=args.lr or 1e-3)
+                   limit=args.limit, overwrite=args.overwrite, init=args.init, lr=args.lr or 1e-3, read_weight=args.read_weight)
     elif args.what == "gp":
         from .training.gp import train_gp
 
@@ -396,6 +396,9 @@ def build_parser() -> argparse.ArgumentParser:
                                   "(gp: and its input size, unless --size)")
     t.add_argument("--lr", type=float, help="gp, fracture, fracture-film, stages (weak): peak learning rate of the one-cycle schedule "
                                             "(default 2e-3 gp, 1e-3 fracture and stages)")
+    t.add_argument("--read-weight", type=float, default=0.0,
+                   help="stages (weak): share of the age loss taken on the stages as read (each bone's median), "
+                        "straight through the expected points (default 0: expected points only)")
     t.add_argument("--device", default="auto", help="auto, cpu or cuda")
     t.add_argument("--limit", type=int, default=None, help="use only the first N films (smoke tests)")
     t.add_argument("--overwrite", action="store_true", help="replace an existing model of the same name")

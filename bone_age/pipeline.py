@@ -119,7 +119,8 @@ class Engine:
         return out
 
     def _result(self, film: Film, sex: str, age: float | None, loc, probs: np.ndarray) -> Assessment:
-        """Stages (the median of each distribution, with its probability as confidence, and points) from the stage probabilities, then the RUS-CHN score."""
+        """Stages from the stage probabilities (each distribution's median, its probability as confidence, flagged
+        below the stage model's threshold; points), then the RUS-CHN score."""
         stages = []
         for region, p in zip(loc.regions, probs):
             n = self.standard.n_stages(region.bone)

@@ -3,6 +3,7 @@ import json
 
 import cv2
 import numpy as np
+import torch
 import pytest
 
 from bone_age.training.stage_data import load_rus_chn_tree
@@ -152,11 +153,11 @@ def test_weak_training_mixes_sources_and_goes_on_from_a_saved_model(tmp_path, mo
     with reserved_list(tmp_path / "shared"):
         stages.train_weak(roots, tmp_path / "models" / "stage_a", localizer="fake", epochs=1, crop=32, device="cpu")
         stages.train_weak(roots, tmp_path / "models" / "stage_b", localizer="fake", epochs=1, crop=32, device="cpu",
-                          init="stage_a", lr=1e-4)
+                          init="stage_a", lr=1e-4, read_weight=0.5)
     a, b = (json.loads((tmp_path / "models" / f"stage_{n}.json").read_text()) for n in "ab")
     assert a["initialised_from"] == "ImageNet EfficientNet-Lite0" and b["initialised_from"].startswith("stage_a (sha256 ")
     assert a["n_train_299px"] > 0 and "299 px RSNA copy" in a["data"] and b["learning_rate"] == 1e-4
-    assert a["n_train"] > a["n_train_299px"]
+    assert a["n_train"] > a["n_train_299px"] and (a["read_weight"], b["read_weight"]) == (0.0, 0.5)
     assert 0 < a["low_confidence_threshold"] <= 1 and "quantile" in a["low_confidence_rule"]
 
 
@@ -170,3 +171,24 @@ def test_low_confidence_threshold_flags_the_requested_share_of_bones():
     conf = np.take_along_axis(probs, read[..., None], -1)[..., 0]
     assert abs(np.mean(conf < t) - 0.05) < 0.005
     assert low_confidence_threshold(probs, 0.01) < t
+
+
+def test_read_total_is_the_pipelines_reading_and_the_read_loss_has_a_gradient():
+    from bone_age.nets import StageNet
+    from bone_age.stage import median_stage
+    from bone_age.training.stages import _tables, age_curve, read_total, weak_loss
+
+    std = load_standard()
+    cats, bone_cat, pts = _tables(std)
+    net = StageNet([std.stages_per_category[c] for c in cats])
+    sex = torch.tensor([0, 1, 1])
+    cat = bone_cat.repeat(3)
+    z = torch.linspace(-4, 4, 39, requires_grad=True)
+    read = median_stage(net.probabilities(z, cat).detach().numpy().reshape(3, 13, -1))
+    expect = [std.score(("female", "male")[int(s)], dict(zip(std.bones, map(int, r)))).total_score for s, r in zip(sex, read)]
+    assert read_total(net.cumulative_logits(z, cat), pts[sex]).tolist() == expect
+    target = torch.tensor([300.0, 500.0, 900.0])
+    prior = torch.full((3, 13, pts.shape[-1] - 1), 0.5)
+    loss, _ = weak_loss(net, z, cat, sex, target, prior, pts, torch.tensor([[3, 4]]), age_curve(std), w_read=1.0, w_prior=0.0, w_pair=0.0)
+    loss.backward()
+    assert z.grad.abs().sum() > 0

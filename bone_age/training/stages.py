@@ -141,14 +141,28 @@ def ordinal_bce(cum_logits: torch.Tensor, target_above: torch.Tensor, n_stages: 
     return (bce * valid).sum() / valid.sum()
 
 
-def weak_loss(model, z, cat, films_sex, target, prior_above, pts, pair_index, curve, w_prior=0.3, w_pair=0.05):
+def read_total(cum_logits: torch.Tensor, bone_points: torch.Tensor) -> torch.Tensor:
+    """Totals (N,) of the stages the pipeline reads (each bone's median: 1 + thresholds exceeded) from cumulative
+    logits (N*13, K-1) and the films' points per bone and stage (N, 13, K)."""
+    read = (cum_logits.detach() > 0).sum(1).view(bone_points.shape[:2])
+    return bone_points.gather(2, read[..., None])[..., 0].sum(1)
+
+
+def weak_loss(model, z, cat, films_sex, target, prior_above, pts, pair_index, curve, w_prior=0.3, w_pair=0.05,
+              w_read=0.0):
     """Bone age of the summed expected points vs that of the target total (Huber, years) + the standard's stage
-    prior on each threshold + agreement of paired bones (III and V)."""
+    prior on each threshold + agreement of paired bones (III and V). With ``w_read`` > 0, that share of the age term
+    is the error of the stages as read (each bone's median), its gradient passed straight through the expected points."""
     n = len(target)
     p = model.probabilities(z, cat).view(n, 13, -1)
     expected = (p * pts[films_sex]).sum(-1).sum(-1)
-    l_sum = F.huber_loss(age_of_total(expected, films_sex, curve), age_of_total(target, films_sex, curve), delta=1.0)
-    l_prior = ordinal_bce(model.cumulative_logits(z, cat), prior_above.view(n * 13, -1), model.n_stages[cat])
+    cum_logits = model.cumulative_logits(z, cat)
+    target_age = age_of_total(target, films_sex, curve)
+    l_sum = F.huber_loss(age_of_total(expected, films_sex, curve), target_age, delta=1.0)
+    if w_read > 0:
+        as_read = expected + (read_total(cum_logits, pts[films_sex]) - expected).detach()
+        l_sum = (1 - w_read) * l_sum + w_read * F.huber_loss(age_of_total(as_read, films_sex, curve), target_age, delta=1.0)
+    l_prior = ordinal_bce(cum_logits, prior_above.view(n * 13, -1), model.n_stages[cat])
     z = z.view(n, 13)
     l_pair = ((z[:, pair_index[:, 0]] - z[:, pair_index[:, 1]]) ** 2).mean()
     return l_sum + w_prior * l_prior + w_pair * l_pair, float(l_sum.detach())
@@ -175,9 +189,9 @@ def weak_films(roots: list[Path], localizer: Localizer, cache: Path | None, limi
 
 def train_weak(roots: list[Path], out: Path, *, localizer: str, epochs: int = 12, crop: int = 80, batch: int = 8,
                lr: float = 1e-3, device: str = "auto", seed: int = 0, overwrite: bool = False, cache: Path | None = None,
-               limit: int | None = None, init: str | None = None) -> Path:
+               limit: int | None = None, init: str | None = None, read_weight: float = 0.0) -> Path:
     """Weakly supervised training from film-level bone age and sex (see the model card for the method); with
-    ``init``, goes on from a shipped stage model's weights."""
+    ``init``, goes on from a shipped stage model's weights; ``read_weight``: see ``weak_loss``'s ``w_read``."""
     rng, dev = start_run(out, overwrite, seed, device)
     start = load_start(init, "stages")
     std = load_standard()
@@ -211,7 +225,7 @@ def train_weak(roots: list[Path], out: Path, *, localizer: str, epochs: int = 12
             sex = torch.tensor([int(f.male) for f in chunk], device=dev)
             target = torch.tensor([targets[f.id] for f in chunk], device=dev, dtype=torch.float32)
             q = torch.from_numpy(np.stack([priors[f.id] for f in chunk])).float().to(dev)
-            loss, l_sum = weak_loss(model, z, cat, sex, target, q, pts, pair_index.to(dev), curve)
+            loss, l_sum = weak_loss(model, z, cat, sex, target, q, pts, pair_index.to(dev), curve, w_read=read_weight)
             step(opt, sched, loss)
             run.append(l_sum)
         val_probs = predict_films(model, val, crop, dev)
@@ -226,7 +240,7 @@ def train_weak(roots: list[Path], out: Path, *, localizer: str, epochs: int = 12
             best_threshold = low_confidence_threshold(val_probs)
     model.load_state_dict(best_state)
     card = _card(std, cats, crop, "weak", epochs, seed, len(train), len(val), localizer)
-    card.update(learning_rate=lr, initialised_from=start_note(init, start),
+    card.update(learning_rate=lr, initialised_from=start_note(init, start), read_weight=read_weight,
                 n_val_299px=len(low_val), n_train_299px=len(low_train), low_confidence_threshold=best_threshold,
                 low_confidence_rule=f"the {LOW_CONFIDENCE_QUANTILE:.0%} quantile of the read stage's probability over the "
                                     "validation films' bones (training.stages.low_confidence_threshold)",
