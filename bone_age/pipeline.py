@@ -25,6 +25,7 @@ __all__ = ["Engine", "assess", "override_stages"]
 _logger = logging.getLogger(__name__)
 LOW_REGION_CONFIDENCE = 0.5
 DISAGREEMENT_YEARS = 1.0
+LOW_STAGE_WARNING = "{bone}: low stage confidence"  # followed by the confidence; cleared when the stage is set by hand
 
 
 class Engine:
@@ -130,7 +131,7 @@ class Engine:
                                     probabilities=tuple(round(float(v), 5) for v in p), confidence=float(p[k - 1]),
                                     points=self.standard.points_for(sex, region.bone, k),
                                     low_confidence=bool(p[k - 1] < self.classifier.low_confidence)))
-        warnings = [f"{s.bone}: low stage confidence ({s.confidence:.2f})" for s in stages if s.low_confidence]
+        warnings = [f"{LOW_STAGE_WARNING.format(bone=s.bone)} ({s.confidence:.2f})" for s in stages if s.low_confidence]
         warnings += [f"{r.bone}: region found with low confidence ({r.confidence:.2f})" for r in loc.regions if r.confidence < LOW_REGION_CONFIDENCE]
         return _scored(Assessment(source=film.meta.source, sex=sex, regions=loc.regions, stages=tuple(stages),
                                   total_score=0, bone_age_years=0.0, range_flag="", chronological_age_years=age,
@@ -169,7 +170,7 @@ def override_stages(assessment: Assessment, stages: Mapping[str, int]) -> Assess
             std.points_for(assessment.sex, s.bone, stages[s.bone])  # validates the range, naming the bone
             s = replace(s, stage=int(stages[s.bone]), overridden=True, low_confidence=False)
         new.append(s)
-    settled = tuple(f"{b}: low stage confidence" for b in stages)  # the reader has decided these bones
+    settled = tuple(LOW_STAGE_WARNING.format(bone=b) for b in stages)  # the reader has decided these bones
     warnings = tuple(w for w in assessment.warnings if not w.startswith(settled))
     result = _scored(replace(assessment, stages=tuple(new), warnings=warnings))
     return result if result.gp_bone_age_years is None else _with_gp(result, result.gp_bone_age_years)
