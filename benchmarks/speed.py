@@ -2,8 +2,8 @@
 
     python benchmarks/speed.py [--films 200] [--device cpu]
 
-Single film: median of the engine's own timings (read, localize, crop, stage, score, gp) over --single films;
-"localize" includes the hand-film gate, whose own share is timed apart.
+Single film: median of the engine's own timings (read, polarity, localize, crop, stage, score, gp) over --single
+films; "localize" includes the hand-film gate, whose own share is timed apart.
 Batch: the `bone-age score` machinery over --films RSNA films (decode overlapped with inference), and decode
 alone, to show which one limits throughput. Writes benchmarks/results/speed_<device>.json.
 """
@@ -43,7 +43,7 @@ def main() -> None:
             timings.append(engine.assess(f.path, sex="M" if f.male else "F").timings_ms)
         except Exception:  # a rejected film has no breakdown
             continue
-    keys = ["read", "localize", "crop", "stage", "score", "gp", "total"]
+    keys = ["read", "polarity", "localize", "crop", "stage", "score", "gp", "total"]
     single = {k: round(float(np.median([t[k] for t in timings if k in t])), 1) for k in keys if any(k in t for t in timings)}
     gate = engine.localizer.gate
     if gate is not None:  # its share of "localize"

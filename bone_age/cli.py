@@ -247,7 +247,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if args.what != "regions" and not args.out:
         print(f"error: 'train {args.what}' needs --out", file=sys.stderr)
         return 2
-    if args.data and len(args.data) > 1 and args.what not in ("hand-gate", "stages"):
+    if args.data and len(args.data) > 1 and args.what not in ("hand-gate", "polarity", "stages"):
         print(f"error: 'train {args.what}' takes one --data folder", file=sys.stderr)
         return 2
     data = [Path(d) for d in args.data or []]
@@ -256,6 +256,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
         train_hand_gate(data, Path(args.out), epochs=args.epochs, size=args.size or 160,
                         device=args.device, limit=args.limit, overwrite=args.overwrite)
+        return 0
+    if args.what == "polarity":
+        from .training.polarity import train_polarity
+
+        train_polarity(data, Path(args.out), epochs=args.epochs, size=args.size or 160, device=args.device,
+                       limit=args.limit, overwrite=args.overwrite)
         return 0
     args.data = args.data and args.data[0]
     if args.what == "localizer":
@@ -375,13 +381,13 @@ def build_parser() -> argparse.ArgumentParser:
     mo.set_defaults(func=_cmd_models)
 
     t = sub.add_parser("train", help="train a model (see the model cards under models/)")
-    t.add_argument("what", choices=["localizer", "regions", "hand-gate", "stages", "gp", "bonescan", "bonescan-wholebody",
+    t.add_argument("what", choices=["localizer", "regions", "hand-gate", "polarity", "stages", "gp", "bonescan", "bonescan-wholebody",
                                     "clavicle", "fracture", "fracture-film"])
     t.add_argument("--data", "--data-root", nargs="+", help="data folder: hand_landmarks (localizer, regions), rsna_hands (weak stages; optionally "
                                              "also the RSNA 299 px repository root), "
                                              "the RSNA 299 px repository root (gp), BS-80K region-crop root (bonescan) or "
                                              "whole-body root (bonescan-wholebody), JSRT/SCR or CRASS12 root (clavicle), "
-                                             "FracAtlas root (fracture, fracture-film); hand-gate: several (rsna_hands, FracAtlas, JSRT)")
+                                             "FracAtlas root (fracture, fracture-film); hand-gate, polarity: several (rsna_hands, FracAtlas, JSRT)")
     t.add_argument("--rus-chn-root", help="stages: the RUS-CHN stage-labelled crop set (supervised training)")
     t.add_argument("--localizer", help="stages (weak): the localizer model that cuts the crops (default: the default one)")
     t.add_argument("--cache", help="stages (weak), gp --framing hand: JSON file caching the localizer's output per film (reused only by the same localizer weights)")
@@ -389,7 +395,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="gp: read whole films, or the hand's frame as located by the shipped localizer (what the card then asks)")
     t.add_argument("--out", help="output path without extension, e.g. models/localizer_effnet_lite0.rsna_rusbox_v1")
     t.add_argument("--epochs", type=int, default=24)
-    t.add_argument("--size", type=int, help="gp: input size in pixels (default 192, or --init's); hand-gate: (160); bonescan-wholebody: long side (1024); fracture: long side (512); fracture-film: square side (512)")
+    t.add_argument("--size", type=int, help="gp: input size in pixels (default 192, or --init's); hand-gate, polarity: (160); bonescan-wholebody: long side (1024); fracture: long side (512); fracture-film: square side (512)")
     t.add_argument("--crop", type=int, help="fracture: train on square windows of this many pixels cut from the films "
                                             "at --size (zoomed training; inference reads the whole film at --size)")
     t.add_argument("--init", help="gp, fracture, fracture-film, stages (weak): go on training from this shipped model's weights "

@@ -15,6 +15,7 @@ from .hand_gate import HandGate
 from .io import Film
 from .io.film import as_film
 from .localize import Localizer
+from .polarity import PolarityCheck
 from .registry import LoadedModel, default_model, list_models, load_model, resolve_device
 from .results import Assessment, BoneStage
 from .stage import StageClassifier, median_stage
@@ -26,17 +27,19 @@ _logger = logging.getLogger(__name__)
 LOW_REGION_CONFIDENCE = 0.5
 DISAGREEMENT_YEARS = 1.0
 LOW_STAGE_WARNING = "{bone}: low stage confidence"  # followed by the confidence; cleared when the stage is set by hand
+INVERTED_WARNING = ("grey scale inverted: the file shows bone dark (probability {p:.2f}), so it was read inverted; "
+                    "check the export's polarity")
 
 
 class Engine:
     """Loads the models once and assesses many films. ``device``: 'auto' (GPU when present), 'cpu' or 'cuda'.
 
-    ``gp``: the Greulich-Pyle second-opinion model, ``gate``: the hand-film gate (each: default the shipped one if
-    present; ``False`` for none).
+    ``gp``: the Greulich-Pyle second-opinion model, ``gate``: the hand-film gate, ``polarity``: the check for films
+    stored inverted (each: default the shipped one if present; ``False`` for none).
     """
 
     def __init__(self, localizer: str | None = None, stages: str | None = None, gp: str | bool | None = None,
-                 device: str = "auto", gate: str | bool | None = None):
+                 device: str = "auto", gate: str | bool | None = None, polarity: str | bool | None = None):
         self.device = resolve_device(device)
         gate_model = self._optional("hand_gate", gate)
         self.localizer = Localizer(load_model(localizer or default_model("localizer"), self.device),
@@ -44,6 +47,8 @@ class Engine:
         self.classifier = StageClassifier(load_model(stages or default_model("stages"), self.device))
         gp_model = self._optional("gp", gp)
         self.gp = GPRegressor(gp_model) if gp_model else None
+        polarity_model = self._optional("polarity", polarity)
+        self.polarity = PolarityCheck(polarity_model) if polarity_model else None
         self.standard = load_standard()
 
     def _optional(self, task: str, choice: str | bool | None) -> LoadedModel | None:
@@ -54,7 +59,7 @@ class Engine:
 
     @property
     def model_versions(self) -> dict[str, str]:
-        models = [self.localizer.model, self.classifier.model] + [x.model for x in (self.localizer.gate, self.gp) if x]
+        models = [self.localizer.model, self.classifier.model] + [x.model for x in (self.localizer.gate, self.gp, self.polarity) if x]
         return {m.name: m.sha256 for m in models}
 
     def assess(self, source: str | Path | np.ndarray | Film, sex: str | None = None,
@@ -77,15 +82,17 @@ class Engine:
         GP model) in one batch. A film that cannot be assessed gets its exception in its place in the list."""
         ages = ages or [None] * len(films)
         out: list[Assessment | BoneAgeError | None] = [None] * len(films)
-        ready = []  # (index, film, sex, age, localization, crops, timings)
+        ready = []  # (index, film with bone bright, sex, age, localization, crops, timings, inverted probability)
         for i, (film, sex, age) in enumerate(zip(films, sexes, ages)):
             t, t0 = {}, time.perf_counter()
             try:
                 sex = parse_sex(sex) if sex is not None else film.meta.patient_sex
                 if sex is None:
                     raise MissingSex("sex is required for RUS-CHN points: pass it (F/M), the file carries none", film.meta.source)
+                film, inverted_p = self._bone_bright(film)
+                t["polarity"] = time.perf_counter() - t0
                 loc = self.localizer(film)
-                t["localize"] = time.perf_counter() - t0
+                t["localize"] = time.perf_counter() - t0 - t["polarity"]
                 if not loc.is_hand:
                     raise NotAHandFilm(loc.reason, film.meta.source)
             except BoneAgeError as exc:
@@ -95,7 +102,7 @@ class Engine:
             crops = self.classifier.crops(film.pixels, loc.regions, loc.hand_side)
             t["crop"] = time.perf_counter() - t1
             age = age if age is not None else film.meta.patient_age_years
-            ready.append((i, film, sex, age, loc, crops, t))
+            ready.append((i, film, sex, age, loc, crops, t, inverted_p))
         if ready:
             t2 = time.perf_counter()
             probs = self.classifier.probabilities(np.concatenate([r[5] for r in ready]),
@@ -107,9 +114,9 @@ class Engine:
                 gp_months, _ = self.gp.predict_months([self.gp.frame(r[1].pixels, r[4]) for r in ready],
                                                       [r[2] == "male" for r in ready])
                 gp_s = (time.perf_counter() - t3) / len(ready)
-            for j, (i, film, sex, age, loc, _, t) in enumerate(ready):
+            for j, (i, film, sex, age, loc, _, t, inverted_p) in enumerate(ready):
                 t4 = time.perf_counter()
-                result = self._result(film, sex, age, loc, probs[j * len(loc.regions):(j + 1) * len(loc.regions)])
+                result = self._result(film, sex, age, loc, probs[j * len(loc.regions):(j + 1) * len(loc.regions)], inverted_p)
                 t["score"] = time.perf_counter() - t4
                 t["stage"] = stage_s
                 if gp_months is not None:
@@ -119,9 +126,19 @@ class Engine:
                 out[i] = replace(result, timings_ms={k: round(v * 1000, 2) for k, v in t.items()})
         return out
 
-    def _result(self, film: Film, sex: str, age: float | None, loc, probs: np.ndarray) -> Assessment:
+    def _bone_bright(self, film: Film) -> tuple[Film, float | None]:
+        """The film with bone bright (inverted when the polarity check finds it stored inverted) and, when it was
+        inverted, the check's probability."""
+        if self.polarity is None:
+            return film, None
+        pixels, p = self.polarity.bone_bright(film.pixels)
+        return (film, None) if p is None else (replace(film, pixels=pixels), p)
+
+    def _result(self, film: Film, sex: str, age: float | None, loc, probs: np.ndarray,
+                inverted_p: float | None = None) -> Assessment:
         """Stages from the stage probabilities (each distribution's median, its probability as confidence, flagged
-        below the stage model's threshold; points), then the RUS-CHN score."""
+        below the stage model's threshold; points), then the RUS-CHN score; ``inverted_p``: the polarity check's
+        probability when the film was read inverted."""
         stages = []
         for region, p in zip(loc.regions, probs):
             n = self.standard.n_stages(region.bone)
@@ -131,12 +148,13 @@ class Engine:
                                     probabilities=tuple(round(float(v), 5) for v in p), confidence=float(p[k - 1]),
                                     points=self.standard.points_for(sex, region.bone, k),
                                     low_confidence=bool(p[k - 1] < self.classifier.low_confidence)))
-        warnings = [f"{LOW_STAGE_WARNING.format(bone=s.bone)} ({s.confidence:.2f})" for s in stages if s.low_confidence]
+        warnings = [INVERTED_WARNING.format(p=inverted_p)] if inverted_p is not None else []
+        warnings += [f"{LOW_STAGE_WARNING.format(bone=s.bone)} ({s.confidence:.2f})" for s in stages if s.low_confidence]
         warnings += [f"{r.bone}: region found with low confidence ({r.confidence:.2f})" for r in loc.regions if r.confidence < LOW_REGION_CONFIDENCE]
         return _scored(Assessment(source=film.meta.source, sex=sex, regions=loc.regions, stages=tuple(stages),
                                   total_score=0, bone_age_years=0.0, range_flag="", chronological_age_years=age,
                                   warnings=tuple(warnings), model_versions=self.model_versions, film=film.meta,
-                                  hand_side=loc.hand_side))
+                                  hand_side=loc.hand_side, read_inverted=inverted_p is not None))
 
 
 def _scored(a: Assessment) -> Assessment:

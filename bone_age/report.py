@@ -24,7 +24,9 @@ BATCH_FIELDS = ["path", "status", "reason", "sex", "chronological_age_years", "b
 
 
 def annotate(pixels: np.ndarray, a: Assessment, max_side: int = 1400) -> np.ndarray:
-    """BGR uint8 image of the film with each region's box, bone name and stage (low confidence in orange)."""
+    """BGR uint8 image of the film with each region's box, bone name and stage (low confidence in orange); a film
+    read inverted is drawn as it was read, bone bright."""
+    pixels = 1.0 - pixels if a.read_inverted else pixels
     s = min(1.0, max_side / max(pixels.shape))
     img = cv2.resize((np.clip(pixels, 0, 1) * 255).astype(np.uint8), None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
     img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)

@@ -118,3 +118,4 @@ class Assessment(JsonMixin):
     timings_ms: dict[str, float] = field(default_factory=dict)
     model_versions: dict[str, str] = field(default_factory=dict)
     film: FilmMeta | None = None
+    read_inverted: bool = False  # the file stores bone dark; the film was read (and is drawn) inverted

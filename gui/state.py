@@ -138,6 +138,8 @@ class ViewerState:
         self._emit("window")
 
     def display_image(self) -> np.ndarray:
-        """uint8 pixels of the film under the current window."""
+        """uint8 pixels of the film under the current window; a film the assessment read inverted is shown as it
+        was read, bone bright."""
         lo, hi = self.window
-        return (np.clip((self.film.pixels - lo) / (hi - lo), 0, 1) * 255).astype(np.uint8)
+        img = (np.clip((self.film.pixels - lo) / (hi - lo), 0, 1) * 255).astype(np.uint8)
+        return 255 - img if self.assessment is not None and self.assessment.read_inverted else img

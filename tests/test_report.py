@@ -66,3 +66,13 @@ def test_override_settles_a_low_confidence_bone():
     settled = override_stages(a, {"Radius": 4})
     assert not settled.stages[0].low_confidence and settled.stages[0].overridden
     assert not any(w.startswith("Radius: low stage confidence") for w in settled.warnings)
+
+
+def test_a_film_read_inverted_is_drawn_bone_bright():
+    from dataclasses import replace
+
+    pixels = np.random.default_rng(1).random((240, 200)).astype(np.float32)
+    a = fake_assessment()
+    stored_inverted = annotate(1.0 - pixels, replace(a, read_inverted=True)).astype(int)
+    assert np.abs(stored_inverted - annotate(pixels, a).astype(int)).max() <= 1
+    assert np.abs(annotate(1.0 - pixels, a).astype(int) - annotate(pixels, a).astype(int)).mean() > 50

@@ -112,8 +112,9 @@ def synthetic_negatives(rng: np.random.Generator, n: int, size: int) -> np.ndarr
     return np.stack(out)
 
 
-def _augment(rng: np.random.Generator, x: np.ndarray) -> np.ndarray:
-    """Any quarter turn and mirror (films arrive in every orientation), small rotation/scale, exposure."""
+def augment_film(rng: np.random.Generator, x: np.ndarray, invert: float = 0.3) -> np.ndarray:
+    """Any quarter turn and mirror (films arrive in every orientation), small rotation/scale, exposure; with
+    probability ``invert`` the grey scale is inverted (some films are stored inverted)."""
     x = np.rot90(x, int(rng.integers(4)))
     if rng.random() < 0.5:
         x = x[:, ::-1]
@@ -121,8 +122,8 @@ def _augment(rng: np.random.Generator, x: np.ndarray) -> np.ndarray:
     m = cv2.getRotationMatrix2D((w / 2, h / 2), rng.uniform(-15, 15), rng.uniform(0.85, 1.15))
     x = cv2.warpAffine(np.ascontiguousarray(x), m, (w, h), borderValue=0)
     x = np.clip(x, 0, 1) ** np.exp(rng.uniform(-0.4, 0.4))
-    if rng.random() < 0.3:
-        x = 1 - x  # some films are stored inverted
+    if rng.random() < invert:
+        x = 1 - x
     return np.clip(x * rng.uniform(0.8, 1.2), 0, 1).astype(np.float32)
 
 
@@ -160,7 +161,7 @@ def train_hand_gate(roots: list[Path], out: Path, *, epochs: int = 8, size: int 
         order, total = rng.permutation(len(xs)), 0.0
         for i in range(0, len(order), batch):
             idx = order[i:i + batch]
-            x = torch.from_numpy(to_model_input(np.stack([_augment(rng, xs[j]) for j in idx]))).to(dev)
+            x = torch.from_numpy(to_model_input(np.stack([augment_film(rng, xs[j]) for j in idx]))).to(dev)
             loss = torch.nn.functional.binary_cross_entropy_with_logits(
                 model(x)[:, 0], torch.from_numpy(ys[idx]).to(dev), weight=torch.from_numpy(weight[idx]).to(dev))
             total += step(opt, sched, loss) * len(idx)

@@ -121,3 +121,14 @@ def test_fracture_module_runs_in_the_viewer(window, qtbot):
     assert "Fracture probability" in window.summary.text()
     window.module.setCurrentText("Bone age (RUS-CHN)")
     assert window.state.module_result is None
+
+
+def test_a_film_read_inverted_is_shown_bone_bright(window):
+    from dataclasses import replace
+
+    from test_report import fake_assessment
+
+    assert window.open_path(SAMPLE)
+    as_stored = window.state.display_image().astype(int)
+    window.state.set_assessment(replace(fake_assessment(), read_inverted=True))
+    assert np.array_equal(window.state.display_image().astype(int), 255 - as_stored)

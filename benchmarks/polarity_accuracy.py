@@ -1,0 +1,88 @@
+"""Grey-scale polarity check on the held-out test films of every source, each as stored and inverted: films as
+stored called inverted and inverted films missed, per source; then, end to end on the rsna_hands test films stored
+inverted, the bone age read with the check against the film as stored, and what the pipeline reads without it.
+
+    python benchmarks/polarity_accuracy.py --data ../shared/data/rsna_hands /work/data/fracatlas /work/data/JSRT [--update-card]
+"""
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from _common import update_card_metrics, write_result
+from bone_age import BoneAgeError, read_film
+from bone_age.pipeline import Engine
+from bone_age.polarity import PolarityCheck
+from bone_age.registry import default_model, load_model
+from bone_age.training.hand_gate import gate_films
+from bone_age.training.polarity import both_polarities, polarity_metrics
+
+
+def end_to_end(paths: list[Path], male: list[bool]) -> dict:
+    """Bone age of each film stored inverted, read with and without the check, against the film as stored (read
+    without it)."""
+    with_check, without = Engine(device="cpu"), Engine(device="cpu", polarity=False)
+    rows = []
+    for path, m in zip(paths, male):
+        film = read_film(path)
+        sex = "M" if m else "F"
+        try:
+            upright = without.assess(film, sex=sex).bone_age_years
+        except BoneAgeError:
+            continue
+        inverted = replace(film, pixels=np.ascontiguousarray(1.0 - film.pixels))  # as the file stored inverted reads
+        checked = with_check.assess(inverted, sex=sex)
+        try:
+            unchecked = abs(without.assess(inverted, sex=sex).bone_age_years - upright)
+        except BoneAgeError:
+            unchecked = None  # turned away without the check
+        rows.append((checked.read_inverted, abs(checked.bone_age_years - upright), unchecked))
+    n = len(rows)
+    accepted = [u for _, _, u in rows if u is not None]
+    return {
+        "n_films_read_as_stored": n,
+        "with_check": {"read_inverted": sum(r for r, _, _ in rows),
+                       "same_bone_age_within_0.05_y": sum(d < 0.05 for _, d, _ in rows),
+                       "mean_abs_difference_years": round(float(np.mean([d for _, d, _ in rows])), 3)},
+        "without_check": {"accepted_as_hands": len(accepted),
+                          "same_bone_age_within_0.05_y": sum(d < 0.05 for d in accepted),
+                          "mean_abs_difference_years": round(float(np.mean(accepted)), 3) if accepted else None},
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", nargs="+", type=Path, required=True, help="rsna_hands, FracAtlas and JSRT roots")
+    ap.add_argument("--model", default=None)
+    ap.add_argument("--update-card", action="store_true")
+    args = ap.parse_args()
+    name = args.model or default_model("polarity")
+    check = PolarityCheck(load_model(name))
+    films = [f for f in gate_films(args.data) if f.split == "test"]
+    test, x, _ = both_polarities(films, check.size)
+    p = np.array([check.probability_inverted(v / 255.0) for v in x])
+    n = len(test)
+    result = {
+        "model": name, "n_test_films": n, **polarity_metrics(test, p, check.threshold),
+        "stored_called_inverted_files": sorted(f.path.name for f, v in zip(test, p[:n]) if v >= check.threshold),
+        "inverted_missed_files": sorted(f.path.name for f, v in zip(test, p[n:]) if v < check.threshold),
+    }
+    from bone_age.training.rsna import load_rsna_hands
+    from bone_age.training.splits import split_of
+
+    hands = next((r for r in args.data if (r / "labels.csv").is_file()), None)
+    if hands:
+        rsna = [f for f in load_rsna_hands(hands) if split_of(f.id) == "test"]
+        result["end_to_end_rsna_hands_test_stored_inverted"] = end_to_end([f.path for f in rsna], [f.male for f in rsna])
+    write_result("polarity_accuracy", result)
+    if args.update_card:
+        update_card_metrics(name, {k: v for k, v in result.items() if k != "model"},
+                            "python benchmarks/polarity_accuracy.py --data <rsna_hands> <FracAtlas> <JSRT> --update-card")
+    print(result)
+
+
+if __name__ == "__main__":
+    main()
