@@ -1,6 +1,8 @@
 """Grey-scale polarity check on the held-out test films of every source, each as stored and inverted: films as
 stored called inverted and inverted films missed, per source; then, end to end on the rsna_hands test films stored
-inverted, the bone age read with the check against the film as stored, and what the pipeline reads without it.
+inverted, the bone age read with the check against the film as stored, and what the pipeline reads without it; and on
+FracAtlas: every official valid and test film (all parts and views) as stored, and the fracture module on 40 fractured
+and 40 other valid films stored inverted, with and without the check.
 
     python benchmarks/polarity_accuracy.py --data ../shared/data/rsna_hands /work/data/fracatlas /work/data/JSRT [--update-card]
 """
@@ -18,7 +20,8 @@ from bone_age.pipeline import Engine
 from bone_age.polarity import PolarityCheck
 from bone_age.registry import default_model, load_model
 from bone_age.training.hand_gate import gate_films
-from bone_age.training.polarity import both_polarities, polarity_metrics
+from bone_age.training.common import keep_readable
+from bone_age.training.polarity import polarity_metrics
 
 
 def end_to_end(paths: list[Path], male: list[bool]) -> dict:
@@ -53,6 +56,40 @@ def end_to_end(paths: list[Path], male: list[bool]) -> dict:
     }
 
 
+def fracture_end_to_end(root: Path, check: PolarityCheck, n: int = 40) -> dict:
+    """FracAtlas official valid + test films as stored called inverted; the fracture module on ``n`` fractured and
+    ``n`` other valid films stored inverted: film AUC and readings with the check against the film as stored."""
+    from sklearn.metrics import roc_auc_score
+
+    from bone_age.fracture import FractureDetector
+    from bone_age.fracture.layout import read_fracatlas
+    from bone_age.training.fracture import image_split
+
+    imgs = [i for i in read_fracatlas(root) if image_split(i) in ("val", "test")]
+    kept, films = keep_readable(imgs, lambda i: read_film(i.path))
+    called = [(i.id, round(p, 4)) for i, f in zip(kept, films) if (p := check.probability_inverted(f.pixels)) >= check.threshold]
+    val = [(i, f) for i, f in zip(kept, films) if image_split(i) == "val"]
+    rng = np.random.default_rng(0)
+    neg = [v for v in val if not v[0].fractured]
+    chosen = [v for v in val if v[0].fractured][:n] + [neg[k] for k in rng.permutation(len(neg))[:n]]
+    with_check, without = FractureDetector(device="cpu"), FractureDetector(device="cpu", polarity=False)
+    rows = []
+    for img, film in chosen:
+        inverted = replace(film, pixels=np.ascontiguousarray(1.0 - film.pixels))
+        stored, checked, unchecked = without.detect(film), with_check.detect(inverted), without.detect(inverted)
+        rows.append((img.fractured, stored.probability, checked.probability, unchecked.probability, checked.read_inverted))
+    y, stored, checked, unchecked, read_inv = (np.array(c) for c in zip(*rows))
+    return {
+        "valid_and_test_films_as_stored": len(kept), "called_inverted": called,
+        "valid_films_stored_inverted": {
+            "n": len(rows), "read_inverted_with_check": int(read_inv.sum()),
+            "same_probability_as_stored_with_check": int((np.abs(checked - stored) < 1e-3).sum()),
+            "film_auc": {"as_stored": round(float(roc_auc_score(y, stored)), 3),
+                         "inverted_with_check": round(float(roc_auc_score(y, checked)), 3),
+                         "inverted_without_check": round(float(roc_auc_score(y, unchecked)), 3)}},
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", nargs="+", type=Path, required=True, help="rsna_hands, FracAtlas and JSRT roots")
@@ -62,8 +99,8 @@ def main() -> None:
     name = args.model or default_model("polarity")
     check = PolarityCheck(load_model(name))
     films = [f for f in gate_films(args.data) if f.split == "test"]
-    test, x, _ = both_polarities(films, check.size)
-    p = np.array([check.probability_inverted(v / 255.0) for v in x])
+    test, pixels = keep_readable(films, lambda f: read_film(f.path).pixels)  # judged as the pipeline judges them
+    p = np.array([check.probability_inverted(px) for px in pixels] + [check.probability_inverted(1.0 - px) for px in pixels])
     n = len(test)
     result = {
         "model": name, "n_test_films": n, **polarity_metrics(test, p, check.threshold),
@@ -77,6 +114,9 @@ def main() -> None:
     if hands:
         rsna = [f for f in load_rsna_hands(hands) if split_of(f.id) == "test"]
         result["end_to_end_rsna_hands_test_stored_inverted"] = end_to_end([f.path for f in rsna], [f.male for f in rsna])
+    fracatlas = next((r for r in args.data if (r / "dataset.csv").is_file()), None)
+    if fracatlas:
+        result["fracture_module_fracatlas"] = fracture_end_to_end(fracatlas, check)
     write_result("polarity_accuracy", result)
     if args.update_card:
         update_card_metrics(name, {k: v for k, v in result.items() if k != "model"},

@@ -49,7 +49,7 @@ def _cmd_assess(args: argparse.Namespace) -> int:
     from .pipeline import Engine, override_stages
     from .report import write_pdf, write_png
 
-    engine = Engine(device=args.device)
+    engine = Engine(device=args.device, polarity=_polarity(args))
     film = read_film(args.film)
     a = engine.assess(film, sex=args.sex, chronological_age=args.age)
     if args.set_stage:
@@ -101,7 +101,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
     from .report import BATCH_FIELDS, batch_row, write_pdf, write_png
 
     paths = _films_or_error(args)
-    engine = Engine(device=args.device)
+    engine = Engine(device=args.device, polarity=_polarity(args))
     sexes = _sex_map(args.sex_csv)
 
     def score(items):
@@ -210,7 +210,7 @@ def _cmd_fracture(args: argparse.Namespace) -> int:
     from .fracture.report import BATCH_FIELDS, batch_row, write_overlay
 
     def make_reader():
-        det = FractureDetector(device=args.device)
+        det = FractureDetector(device=args.device, polarity=_polarity(args))
 
         def result_of(path, film):
             r = det.detect(film)
@@ -323,6 +323,15 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+AS_STORED_HELP = ("read films as stored, without the grey-scale polarity check (which reads a film stored inverted, "
+                  "bone dark, the right way round, with a warning)")
+
+
+def _polarity(args: argparse.Namespace) -> bool | None:
+    """The engines' ``polarity`` choice: the shipped check unless ``--as-stored``."""
+    return False if args.as_stored else None
+
+
 def _folder_command(sub, name: str, help_text: str, func) -> argparse.ArgumentParser:
     """A sub-command over a folder of films, with the options every such command shares."""
     c = sub.add_parser(name, help=help_text)
@@ -356,6 +365,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--report", metavar="DIR", help="write a PDF report and an annotated PNG into DIR")
     a.add_argument("--json", action="store_true", help="print the full result as JSON")
     a.add_argument("--device", default="auto", help="auto (GPU when present), cpu or cuda")
+    a.add_argument("--as-stored", action="store_true", help=AS_STORED_HELP)
     a.set_defaults(func=_cmd_assess)
 
     sc = _folder_command(sub, "score", "score every film in a folder into a CSV or JSONL file", _cmd_score)
@@ -363,6 +373,7 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--sex-csv", help="CSV with a film column (path/file/id) and a sex column (sex, or male true/false)")
     sc.add_argument("--batch", type=int, default=8, help="films whose crops go through the stage model together")
     sc.add_argument("--reports", metavar="DIR", help="also write a PDF and an annotated PNG per film")
+    sc.add_argument("--as-stored", action="store_true", help=AS_STORED_HELP)
 
     bs = _folder_command(sub, "bonescan", "bone scans (BS-80K layouts): abnormal uptake per region crop or whole-body scan",
                          _cmd_bonescan)
@@ -376,6 +387,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     fr = _folder_command(sub, "fracture", "fractures on musculoskeletal films: probability, boxes, outlines", _cmd_fracture)
     fr.add_argument("--overlays", metavar="DIR", help="also write a PNG per film with the boxes and outlines drawn")
+    fr.add_argument("--as-stored", action="store_true", help=AS_STORED_HELP)
 
     mo = sub.add_parser("models", help="list the shipped models and their held-out metrics")
     mo.set_defaults(func=_cmd_models)

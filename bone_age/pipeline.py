@@ -15,7 +15,7 @@ from .hand_gate import HandGate
 from .io import Film
 from .io.film import as_film
 from .localize import Localizer
-from .polarity import PolarityCheck
+from .polarity import polarity_check
 from .registry import LoadedModel, default_model, list_models, load_model, resolve_device
 from .results import Assessment, BoneStage
 from .stage import StageClassifier, median_stage
@@ -47,8 +47,7 @@ class Engine:
         self.classifier = StageClassifier(load_model(stages or default_model("stages"), self.device))
         gp_model = self._optional("gp", gp)
         self.gp = GPRegressor(gp_model) if gp_model else None
-        polarity_model = self._optional("polarity", polarity)
-        self.polarity = PolarityCheck(polarity_model) if polarity_model else None
+        self.polarity = polarity_check(polarity, self.device)
         self.standard = load_standard()
 
     def _optional(self, task: str, choice: str | bool | None) -> LoadedModel | None:

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 
 from .classify import predict_logits
-from .registry import LoadedModel
+from .registry import LoadedModel, default_model, list_models, load_model
 from .transforms import sigmoid, whole_film
 
-__all__ = ["PolarityCheck"]
+__all__ = ["PolarityCheck", "polarity_check"]
 
 
 class PolarityCheck:
@@ -30,3 +30,10 @@ class PolarityCheck:
         when it was (None when the film is kept as stored)."""
         p = self.probability_inverted(pixels)
         return (np.ascontiguousarray(1.0 - pixels), p) if p >= self.threshold else (pixels, None)
+
+
+def polarity_check(choice: str | bool | None, device: str) -> PolarityCheck | None:
+    """The named check, the shipped one when ``choice`` is None or True and one is installed, or None (``False``)."""
+    if choice is False or not (isinstance(choice, str) or list_models("polarity")):
+        return None
+    return PolarityCheck(load_model(choice if isinstance(choice, str) else default_model("polarity"), device))

@@ -64,7 +64,8 @@ def module_summary(result: Any) -> list[str]:
         verdict = "fracture suspected" if result.fractured else "no fracture found"
         source = "whole-film classifier" if result.classifier_probability is not None else "highest instance score"
         return [f"Fracture probability: {result.probability:.2f} ({verdict}; threshold {result.threshold:.2f}; {source})",
-                f"Detector: highest instance score {result.detector_score:.2f}, instances shown: {len(result.instances)}"]
+                f"Detector: highest instance score {result.detector_score:.2f}, instances shown: {len(result.instances)}"] + (
+                    ["Grey scale inverted: the file shows bone dark, so it was read inverted"] if result.read_inverted else [])
     if isinstance(result, ClavicleResult):
         lines = []
         for s in result.sides:
@@ -138,8 +139,9 @@ class ViewerState:
         self._emit("window")
 
     def display_image(self) -> np.ndarray:
-        """uint8 pixels of the film under the current window; a film the assessment read inverted is shown as it
-        was read, bone bright."""
+        """uint8 pixels of the film under the current window; a film the assessment or the fracture module read
+        inverted is shown as it was read, bone bright."""
         lo, hi = self.window
         img = (np.clip((self.film.pixels - lo) / (hi - lo), 0, 1) * 255).astype(np.uint8)
-        return 255 - img if self.assessment is not None and self.assessment.read_inverted else img
+        inverted = any(getattr(r, "read_inverted", False) for r in (self.assessment, self.module_result))
+        return 255 - img if inverted else img

@@ -87,3 +87,21 @@ def test_assess_many_matches_assess_and_keeps_errors_in_place():
     assert isinstance(many[1], NotAHandFilm) and isinstance(many[2], MissingSex)
     assert [s.stage for s in many[0].stages] == [s.stage for s in one.stages]
     assert many[0].total_score == one.total_score
+
+
+@pytest.mark.skipif(not list_models("polarity"), reason="no shipped polarity model")
+def test_a_film_stored_inverted_is_read_right_unless_as_stored(tmp_path, capsys):
+    films = tmp_path / "films"
+    films.mkdir()
+    shutil.copy(REPO / "assets/samples/IMG0000035.jpg", films / "hand.jpg")
+    Image.fromarray(255 - np.asarray(Image.open(films / "hand.jpg").convert("L"))).save(films / "hand_negative.png")
+    rows = {}
+    for name, extra in (("checked", []), ("as_stored", ["--as-stored"])):
+        out = tmp_path / f"{name}.csv"
+        assert main(["score", str(films), "--out", str(out), "--sex", "M", "--device", "cpu"] + extra) == 0
+        rows[name] = {Path(r["path"]).name: r for r in csv.DictReader(open(out))}
+    checked, as_stored = rows["checked"], rows["as_stored"]
+    assert "grey scale inverted" in checked["hand_negative.png"]["warnings"]
+    assert "grey scale inverted" not in checked["hand.jpg"]["warnings"]
+    assert checked["hand_negative.png"]["stages"] == checked["hand.jpg"]["stages"] == as_stored["hand.jpg"]["stages"]
+    assert "grey scale inverted" not in as_stored["hand_negative.png"]["warnings"]

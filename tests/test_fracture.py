@@ -139,7 +139,7 @@ def test_film_classifier_trains_and_gives_the_film_probability(trained, tmp_path
     n_neg = min(n_train - 8, 8)  # negatives=1.0: as many non-fractured films per epoch as fractured ones, if there are
     assert f"pos_weight {n_neg / 8:.2f}" in card["class_weighting"] and len(card["platt"]) == 2 and 0 <= card["threshold"] <= 1
     det = FractureDetector(load_model("frac_test", "cpu", trained / "models"), device="cpu",
-                           film_model=load_model("ff_test", "cpu", tmp_path))
+                           film_model=load_model("ff_test", "cpu", tmp_path), polarity=False)
     r = det.detect(trained / "fa" / "images" / "Fractured" / "IMG0000010.jpg")
     assert r.probability == r.classifier_probability and 0 <= r.probability <= 1
     assert r.threshold == card["threshold"] and r.fractured == (r.probability >= card["threshold"])
@@ -152,6 +152,28 @@ def test_film_classifier_trains_and_gives_the_film_probability(trained, tmp_path
     monkeypatch.setenv("BONE_AGE_MODELS", str(tmp_path))  # go on training from the model just made
     train_fracture_film(trained / "fa", tmp_path / "ff_next", epochs=1, size=64, batch=8, device="cpu", init="ff_test")
     assert json.loads((tmp_path / "ff_next.json").read_text())["initialised_from"].startswith("ff_test (sha256 ")
+
+
+def test_a_film_judged_inverted_is_read_the_right_way_round(trained, tmp_path):
+    from dataclasses import replace
+
+    from bone_age import read_film
+    from bone_age.fracture import FractureDetector
+    from bone_age.fracture.report import batch_row, write_overlay
+    from bone_age.registry import load_model
+    from test_polarity import _Judged
+
+    det = FractureDetector(load_model("frac_test", "cpu", trained / "models"), device="cpu", polarity=False)
+    film = read_film(trained / "fa" / "images" / "Fractured" / "IMG0000010.jpg")
+    plain = det.detect(film)
+    det.polarity = _Judged(0.9)
+    flipped = det.detect(replace(film, pixels=np.ascontiguousarray(1.0 - film.pixels)))
+    assert flipped.read_inverted and not plain.read_inverted and "polarity_stub" in flipped.model_versions
+    assert flipped.probability == plain.probability and flipped.instances == plain.instances
+    assert batch_row("x.jpg", flipped)["read_inverted"] is True and batch_row("x.jpg", plain)["read_inverted"] is False
+    drawn = [cv2.imread(str(write_overlay(tmp_path / k, "f", px, r))).astype(int)
+             for k, px, r in (("plain", film.pixels, plain), ("flipped", 1.0 - film.pixels, flipped))]
+    assert np.abs(drawn[0] - drawn[1]).max() <= 1  # drawn as read, bone bright
 
 
 def test_fracture_command_rows_overlays_resume(trained, monkeypatch, tmp_path, capsys):

@@ -11,6 +11,7 @@ import torch
 from ..detection import fit_long_side
 from ..io import Film
 from ..io.film import as_film
+from ..polarity import polarity_check
 from ..registry import LoadedModel, default_model, list_models, load_model, resolve_device
 from .film import FilmClassifier
 from .results import FractureInstance, FractureResult
@@ -21,11 +22,13 @@ __all__ = ["FractureDetector", "detect"]
 class FractureDetector:
     """Wraps a loaded fracture ``Detector`` (the film scaled so its long side is the card's ``max_size``) and, when
     a ``fracture_film`` model is installed (or named by ``film_model``), the whole-film classifier that gives the
-    film-level probability and threshold."""
+    film-level probability and threshold. ``polarity``: the check that reads a film stored inverted (bone dark) the
+    right way round (default the shipped one if present; ``False`` for none)."""
 
     def __init__(self, model: str | LoadedModel | None = None, device: str = "auto",
-                 film_model: str | LoadedModel | None = None):
+                 film_model: str | LoadedModel | None = None, polarity: str | bool | None = None):
         self.device = resolve_device(device)
+        self.polarity = polarity_check(polarity, self.device)
         self.model = model if isinstance(model, LoadedModel) else load_model(model or default_model("fracture"), self.device)
         card = self.model.card
         self.max_side, self.threshold = int(card["max_size"]), float(card["threshold"])
@@ -40,7 +43,7 @@ class FractureDetector:
     @torch.no_grad()
     def detect(self, source: str | Path | np.ndarray | Film) -> FractureResult:
         film = as_film(source)
-        px = film.pixels
+        px, inverted_p = self.polarity.bone_bright(film.pixels) if self.polarity else (film.pixels, None)
         small, s = fit_long_side(px, self.max_side)
         out = self.model.module([torch.from_numpy(np.repeat(small[None], 3, 0)).to(self.device)])[0]
         scores = out["scores"].cpu().numpy()
@@ -59,10 +62,11 @@ class FractureDetector:
                     contour = tuple((round(float(x), 1), round(float(y), 1)) for x, y in c)
             instances.append(FractureInstance(round(float(scores[k]), 4), box, contour))
         versions = {self.model.name: self.model.sha256}
-        if self.film:
-            versions[self.film.model.name] = self.film.model.sha256
+        for extra in (self.film, self.polarity):
+            if extra:
+                versions[extra.model.name] = extra.model.sha256
         return FractureResult(film.meta.source, round(prob, 4), prob >= self.threshold, self.threshold, tuple(instances),
-                              versions, round(top, 4), None if p_film is None else round(p_film, 4))
+                              versions, round(top, 4), None if p_film is None else round(p_film, 4), inverted_p is not None)
 
 
 @lru_cache(maxsize=2)

@@ -22,7 +22,7 @@ class FractureResult(JsonMixin):
     """``probability``: the film's fracture probability, from the whole-film classifier when one is installed
     (``classifier_probability``), else the detector's highest instance score (``detector_score``); ``fractured``
     compares it with ``threshold``, the threshold of the model it came from. ``instances`` above the display
-    score, strongest first."""
+    score, strongest first. ``read_inverted``: the file stores bone dark and was read inverted."""
 
     source: str
     probability: float
@@ -32,3 +32,4 @@ class FractureResult(JsonMixin):
     model_versions: dict[str, str] = field(default_factory=dict)
     detector_score: float = 0.0
     classifier_probability: float | None = None
+    read_inverted: bool = False

@@ -132,3 +132,11 @@ def test_a_film_read_inverted_is_shown_bone_bright(window):
     as_stored = window.state.display_image().astype(int)
     window.state.set_assessment(replace(fake_assessment(), read_inverted=True))
     assert np.array_equal(window.state.display_image().astype(int), 255 - as_stored)
+    from bone_age.fracture.results import FractureResult
+    from gui.state import module_summary
+
+    window.state.set_assessment(None)
+    fracture = FractureResult("f", 0.2, False, 0.4, (), read_inverted=True)
+    window.state.set_module_result(fracture)
+    assert np.array_equal(window.state.display_image().astype(int), 255 - as_stored)
+    assert any("inverted" in line for line in module_summary(fracture))
