@@ -1,6 +1,7 @@
 """Helpers for the benchmark scripts: where the data is, and a machine description for every result file."""
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -57,3 +58,16 @@ def contact_sheet(tiles: list[np.ndarray], path: Path, tile: int = 320) -> None:
     rows = [np.hstack(cells[i:i + 4]) for i in range(0, len(cells), 4)]
     cv2.imwrite(str(path), np.vstack(rows))
     print(f"wrote {path}")
+
+
+def whole_film_args(task: str) -> tuple[argparse.Namespace, str]:
+    """Arguments of the whole-film classifier benchmarks (hand gate, polarity): --data (rsna_hands, FracAtlas and
+    JSRT roots), --model (default: the task's shipped one), --update-card; with the model's name."""
+    from bone_age.registry import default_model
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", nargs="+", type=Path, required=True, help="rsna_hands, FracAtlas and JSRT roots")
+    ap.add_argument("--model", default=None)
+    ap.add_argument("--update-card", action="store_true")
+    args = ap.parse_args()
+    return args, args.model or default_model(task)

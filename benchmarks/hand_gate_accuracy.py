@@ -5,25 +5,17 @@ films that pass and of other films turned away, per source.
 """
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from _common import update_card_metrics, write_result
+from _common import update_card_metrics, whole_film_args, write_result
 from bone_age.hand_gate import HandGate
-from bone_age.registry import default_model, load_model
+from bone_age.registry import load_model
 from bone_age.training.hand_gate import gate_films, load_inputs, synthetic_negatives
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--data", nargs="+", type=Path, required=True, help="rsna_hands, FracAtlas and JSRT roots")
-    ap.add_argument("--model", default=None)
-    ap.add_argument("--update-card", action="store_true")
-    args = ap.parse_args()
-    name = args.model or default_model("hand_gate")
+    args, name = whole_film_args("hand_gate")
     gate = HandGate(load_model(name))
     test, inputs = load_inputs([f for f in gate_films(args.data) if f.split == "test"], gate.size)
     probs = np.array([gate.probability(x) for x in inputs])

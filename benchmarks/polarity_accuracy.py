@@ -8,17 +8,16 @@ and 40 other valid films stored inverted, with and without the check.
 """
 from __future__ import annotations
 
-import argparse
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from _common import update_card_metrics, write_result
+from _common import update_card_metrics, whole_film_args, write_result
 from bone_age import BoneAgeError, read_film
 from bone_age.pipeline import Engine
 from bone_age.polarity import PolarityCheck
-from bone_age.registry import default_model, load_model
+from bone_age.registry import load_model
 from bone_age.training.hand_gate import gate_films
 from bone_age.training.common import keep_readable
 from bone_age.training.polarity import polarity_metrics
@@ -67,7 +66,7 @@ def fracture_end_to_end(root: Path, check: PolarityCheck, n: int = 40) -> dict:
 
     imgs = [i for i in read_fracatlas(root) if image_split(i) in ("val", "test")]
     kept, films = keep_readable(imgs, lambda i: read_film(i.path))
-    called = [(i.id, round(p, 4)) for i, f in zip(kept, films) if (p := check.probability_inverted(f.pixels)) >= check.threshold]
+    called = [(i.id, round(p, 4)) for i, f in zip(kept, films) if (p := check.probability(f.pixels)) >= check.threshold]
     val = [(i, f) for i, f in zip(kept, films) if image_split(i) == "val"]
     rng = np.random.default_rng(0)
     neg = [v for v in val if not v[0].fractured]
@@ -91,16 +90,11 @@ def fracture_end_to_end(root: Path, check: PolarityCheck, n: int = 40) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--data", nargs="+", type=Path, required=True, help="rsna_hands, FracAtlas and JSRT roots")
-    ap.add_argument("--model", default=None)
-    ap.add_argument("--update-card", action="store_true")
-    args = ap.parse_args()
-    name = args.model or default_model("polarity")
+    args, name = whole_film_args("polarity")
     check = PolarityCheck(load_model(name))
     films = [f for f in gate_films(args.data) if f.split == "test"]
     test, pixels = keep_readable(films, lambda f: read_film(f.path).pixels)  # judged as the pipeline judges them
-    p = np.array([check.probability_inverted(px) for px in pixels] + [check.probability_inverted(1.0 - px) for px in pixels])
+    p = np.array([check.probability(px) for px in pixels] + [check.probability(1.0 - px) for px in pixels])
     n = len(test)
     result = {
         "model": name, "n_test_films": n, **polarity_metrics(test, p, check.threshold),

@@ -1,13 +1,14 @@
-"""Inference of the one-logit image classifiers (hand gate, fracture film, bone-scan regions) over arrays of
-model-sized gray images, optionally averaged over dihedral views."""
+"""Inference of the one-logit image classifiers (hand gate, polarity check, fracture film, bone-scan regions) over
+arrays of model-sized gray images, optionally averaged over dihedral views; and the whole-film classifiers' base."""
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from .transforms import dihedral, to_model_input
+from .registry import LoadedModel
+from .transforms import dihedral, sigmoid, to_model_input, whole_film
 
-__all__ = ["predict_logits"]
+__all__ = ["WholeFilmClassifier", "predict_logits"]
 
 
 @torch.no_grad()
@@ -22,3 +23,17 @@ def predict_logits(model, images: np.ndarray, device, batch: int = 64, views: in
                   for k in range(views)]
         out.append(np.mean(logits, axis=0))
     return np.concatenate(out)
+
+
+class WholeFilmClassifier:
+    """A loaded one-logit classifier of whole films, letterboxed to the card's ``input_size``; its decision
+    threshold is the card's ``threshold``."""
+
+    def __init__(self, model: LoadedModel):
+        self.model = model
+        self.size = int(model.card["input_size"])
+        self.threshold = float(model.card["threshold"])
+
+    def probability(self, pixels: np.ndarray) -> float:
+        dev = next(self.model.module.parameters()).device
+        return float(sigmoid(float(predict_logits(self.model.module, whole_film(pixels, self.size)[None], dev)[0])))

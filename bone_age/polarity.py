@@ -5,30 +5,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from .classify import predict_logits
-from .registry import LoadedModel, default_model, list_models, load_model
-from .transforms import sigmoid, whole_film
+from .classify import WholeFilmClassifier
+from .registry import default_model, list_models, load_model
 
 __all__ = ["PolarityCheck", "polarity_check"]
 
 
-class PolarityCheck:
-    """Wraps a loaded polarity model; a film is read inverted when its probability of being stored inverted
-    reaches ``card['threshold']``."""
-
-    def __init__(self, model: LoadedModel):
-        self.model = model
-        self.size = int(model.card["input_size"])
-        self.threshold = float(model.card["threshold"])
-
-    def probability_inverted(self, pixels: np.ndarray) -> float:
-        dev = next(self.model.module.parameters()).device
-        return float(sigmoid(float(predict_logits(self.model.module, whole_film(pixels, self.size)[None], dev)[0])))
+class PolarityCheck(WholeFilmClassifier):
+    """``probability``: that the film is stored inverted; a film is read inverted when it reaches
+    ``card['threshold']``."""
 
     def bone_bright(self, pixels: np.ndarray) -> tuple[np.ndarray, float | None]:
         """``pixels`` with bone bright: inverted when the film is judged stored inverted; with the probability
         when it was (None when the film is kept as stored)."""
-        p = self.probability_inverted(pixels)
+        p = self.probability(pixels)
         return (np.ascontiguousarray(1.0 - pixels), p) if p >= self.threshold else (pixels, None)
 
 

@@ -50,16 +50,21 @@ def test_sources_are_recognised_by_layout(tmp_path):
         gate_films([tmp_path / "empty"])
 
 
+def train_on_hands_and_chests(root, train, name: str, n: int, **kw):
+    """Synthetic rsna_hands and JSRT trees of ``n`` films each under ``root``, and ``train`` run on them into
+    ``root/models/<name>`` (64 px, on the CPU)."""
+    make_rsna_hands(root / "rsna", n=n)
+    make_jsrt(root / "jsrt", n=n)
+    with reserved_list(root / "shared"):
+        train([root / "rsna", root / "jsrt"], root / "models" / name, size=64, batch=16, device="cpu", **kw)
+    return root
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     from bone_age.training.hand_gate import train_hand_gate
 
-    root = tmp_path_factory.mktemp("gate")
-    make_rsna_hands(root / "rsna", n=40)
-    make_jsrt(root / "jsrt", n=40)
-    with reserved_list(root / "shared"):
-        train_hand_gate([root / "rsna", root / "jsrt"], root / "models" / "gate_test", epochs=4, size=64, batch=16, device="cpu")
-    return root
+    return train_on_hands_and_chests(tmp_path_factory.mktemp("gate"), train_hand_gate, "gate_test", 40, epochs=4)
 
 
 def test_gate_learns_hands_from_chests(trained):

@@ -7,9 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import reserved_list
-from test_clavicle import make_jsrt
-from test_hand_gate import _hand, make_rsna_hands
+from test_hand_gate import _hand, train_on_hands_and_chests
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "assets" / "samples" / "IMG0000035.jpg"
@@ -19,12 +17,7 @@ SAMPLE = REPO / "assets" / "samples" / "IMG0000035.jpg"
 def trained(tmp_path_factory):
     from bone_age.training.polarity import train_polarity
 
-    root = tmp_path_factory.mktemp("polarity")
-    make_rsna_hands(root / "rsna", n=30)
-    make_jsrt(root / "jsrt", n=30)
-    with reserved_list(root / "shared"):
-        train_polarity([root / "rsna", root / "jsrt"], root / "models" / "polarity_test", epochs=3, size=64, batch=16, device="cpu")
-    return root
+    return train_on_hands_and_chests(tmp_path_factory.mktemp("polarity"), train_polarity, "polarity_test", 30, epochs=3)
 
 
 def test_polarity_learns_inverted_films(trained):
@@ -36,8 +29,8 @@ def test_polarity_learns_inverted_films(trained):
     check = PolarityCheck(load_model("polarity_test", "cpu", trained / "models"))
     rng = np.random.default_rng(3)
     films = [_hand(rng) / 255.0 for _ in range(6)]
-    as_stored = [check.probability_inverted(f) for f in films]
-    inverted = [check.probability_inverted(1.0 - f) for f in films]
+    as_stored = [check.probability(f) for f in films]
+    inverted = [check.probability(1.0 - f) for f in films]
     assert np.mean(inverted) > np.mean(as_stored) + 0.3
     pixels, p = check.bone_bright(1.0 - films[0])
     if p is not None:  # judged inverted: given back bone bright
