@@ -6,7 +6,7 @@ from typing import Callable
 
 from PyQt6.QtCore import QObject, QPointF, QRectF, Qt, QThread, pyqtSignal
 from PyQt6.QtGui import QAction, QBrush, QColor, QIcon, QImage, QPen, QPixmap, QPolygonF
-from PyQt6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGraphicsScene, QGraphicsView,
+from PyQt6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGraphicsScene, QGraphicsView,
                              QHBoxLayout, QLabel, QMainWindow, QPushButton, QSlider, QSpinBox, QSplitter,
                              QTableWidget, QVBoxLayout, QWidget)
 
@@ -116,10 +116,10 @@ class MainWindow(QMainWindow):
         self.resize(1200, 800)
         self.state = ViewerState()
         self.state.subscribe(self._on_state)
-        self._engine = None
+        self._engines: dict[bool, object] = {}  # by "read as stored": the engine with and without the polarity check
         self._engine_factory = engine_factory
         self._fitted_regions = None  # the regions the view last zoomed to
-        self._runners: dict[str, Callable] = {}
+        self._runners: dict[tuple[str, bool], Callable] = {}
         self._threads: list[tuple[QThread, _Worker]] = []
         self.std = load_standard()
 
@@ -136,6 +136,9 @@ class MainWindow(QMainWindow):
         self.age.setSpecialValueText("unknown")
         self.age.setValue(-0.1)
         self.age.valueChanged.connect(self._age_changed)
+        self.as_stored = QCheckBox("Read as stored")
+        self.as_stored.setToolTip("Skip the grey-scale polarity check, which reads a film stored inverted (bone dark) "
+                                  "the right way round and says so in the warnings")
         self.run_button = QPushButton("Assess")
         self.run_button.clicked.connect(self.run_assessment)
         self.lo, self.hi = QSlider(Qt.Orientation.Horizontal), QSlider(Qt.Orientation.Horizontal)
@@ -154,6 +157,7 @@ class MainWindow(QMainWindow):
         form.addRow("Module", self.module)
         form.addRow("Sex", self.sex)
         form.addRow("Chronological age (y)", self.age)
+        form.addRow("Grey scale", self.as_stored)
         form.addRow("Window low", self.lo)
         form.addRow("Window high", self.hi)
         side = QVBoxLayout()
@@ -200,16 +204,18 @@ class MainWindow(QMainWindow):
         self.run_button.setEnabled(False)
         self.statusBar().showMessage("Assessing…")
         if self.module.currentText() != MODULES[0]:
-            name, film = self.module.currentText(), self.state.film
-            self._start(lambda: self._runner(name)(film), self._module_done)
+            name, film, as_stored = self.module.currentText(), self.state.film, self.as_stored.isChecked()
+            self._start(lambda: self._runner(name, as_stored)(film), self._module_done)
             return
 
+        as_stored = self.as_stored.isChecked()
+
         def job():
-            if self._engine is None:
+            if as_stored not in self._engines:
                 from bone_age.pipeline import Engine
 
-                self._engine = (self._engine_factory or Engine)()
-            return self.state.assess(self._engine)
+                self._engines[as_stored] = (self._engine_factory or Engine)(**({"polarity": False} if as_stored else {}))
+            return self.state.assess(self._engines[as_stored])
 
         self._start(job, self._assessed)
 
@@ -218,22 +224,24 @@ class MainWindow(QMainWindow):
         self.state.set_assessment(result)
         self.statusBar().showMessage(f"Assessed in {result.timings_ms.get('total', 0):.0f} ms")
 
-    def _runner(self, name: str) -> Callable:
-        """The module's reader, built on first use (off the GUI thread) and kept."""
-        if name not in self._runners:
+    def _runner(self, name: str, as_stored: bool = False) -> Callable:
+        """The module's reader, built on first use (off the GUI thread) and kept; ``as_stored``: without the
+        polarity check (only the fracture module has one)."""
+        key = (name, as_stored and name == "Fracture")
+        if key not in self._runners:
             if name == "Fracture":
                 from bone_age.fracture import FractureDetector
 
-                self._runners[name] = FractureDetector().detect
+                self._runners[key] = FractureDetector(polarity=False if as_stored else None).detect
             elif name == "Clavicle":
                 from bone_age.clavicle import ClavicleSegmenter
 
-                self._runners[name] = ClavicleSegmenter().segment
+                self._runners[key] = ClavicleSegmenter().segment
             else:
                 from bone_age.bonescan import BoneScanReader
 
-                self._runners[name] = BoneScanReader().read
-        return self._runners[name]
+                self._runners[key] = BoneScanReader().read
+        return self._runners[key]
 
     def _module_done(self, result) -> None:
         self.run_button.setEnabled(True)

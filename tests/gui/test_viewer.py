@@ -20,7 +20,7 @@ has_models = bool(list_models("localizer") and list_models("stages"))
 def window(qtbot):
     from gui.window import MainWindow
 
-    w = MainWindow(engine_factory=lambda: __import__("bone_age.pipeline", fromlist=["Engine"]).Engine(device="cpu"))
+    w = MainWindow(engine_factory=lambda **kw: __import__("bone_age.pipeline", fromlist=["Engine"]).Engine(device="cpu", **kw))
     qtbot.addWidget(w)
     return w
 
@@ -140,3 +140,23 @@ def test_a_film_read_inverted_is_shown_bone_bright(window):
     window.state.set_module_result(fracture)
     assert np.array_equal(window.state.display_image().astype(int), 255 - as_stored)
     assert any("inverted" in line for line in module_summary(fracture))
+
+
+@pytest.mark.skipif(not (has_models and list_models("polarity")), reason="no shipped models")
+def test_read_as_stored_skips_the_polarity_check(window, qtbot, tmp_path):
+    from PIL import Image
+
+    negative = tmp_path / "negative.png"
+    adolescent = REPO / "assets" / "samples" / "IMG0000035.jpg"  # a hand found in either polarity
+    Image.fromarray(255 - np.asarray(Image.open(adolescent).convert("L"))).save(negative)
+    assert window.open_path(negative)
+    window.sex.setCurrentText("male")
+    readings = {}
+    for as_stored in (False, True):
+        window.state.set_assessment(None)
+        window.as_stored.setChecked(as_stored)
+        window.run_assessment()
+        qtbot.waitUntil(lambda: window.state.assessment is not None, timeout=60000)
+        readings[as_stored] = window.state.assessment
+    assert readings[False].read_inverted and readings[False].warnings[0].startswith("grey scale inverted")
+    assert not readings[True].read_inverted and set(window._engines) == {False, True}
