@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["BoneAgeError", "UnreadableFilm", "NotAHandFilm", "ModelFileMismatch", "MissingSex"]
+__all__ = ["BoneAgeError", "UnreadableFilm", "NotAHandFilm", "FilmTooSmall", "ModelFileMismatch", "MissingSex"]
 
 
 class BoneAgeError(Exception):
@@ -21,6 +21,11 @@ class UnreadableFilm(BoneAgeError):
 
 class NotAHandFilm(BoneAgeError):
     """The image was read but the localizer found no hand-and-wrist radiograph in it."""
+
+
+class FilmTooSmall(NotAHandFilm):
+    """The film is too small for its bones to be read (a thumbnail or a screen grab): turned away like a film with
+    no hand, with its size in the reason."""
 
 
 class ModelFileMismatch(BoneAgeError):

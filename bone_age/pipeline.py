@@ -9,7 +9,7 @@ from typing import Mapping
 
 import numpy as np
 
-from .errors import BoneAgeError, MissingSex, NotAHandFilm
+from .errors import BoneAgeError, FilmTooSmall, MissingSex, NotAHandFilm
 from .gp import GPRegressor
 from .hand_gate import HandGate
 from .io import Film
@@ -25,6 +25,7 @@ __all__ = ["Engine", "assess", "override_stages"]
 
 _logger = logging.getLogger(__name__)
 LOW_REGION_CONFIDENCE = 0.5
+MIN_SIDE_PX = 256  # shorter side; the smallest films the models were validated on are the 299 px RSNA copy
 DISAGREEMENT_YEARS = 1.0
 LOW_STAGE_WARNING = "{bone}: low stage confidence"  # followed by the confidence; cleared when the stage is set by hand
 INVERTED_WARNING = ("grey scale inverted: the file shows bone dark (probability {p:.2f}), so it was read inverted; "
@@ -65,7 +66,8 @@ class Engine:
                chronological_age: float | None = None) -> Assessment:
         """Assess one film. Sex and age come from DICOM tags when present; explicit arguments win.
 
-        Raises ``MissingSex`` when no sex is known, ``NotAHandFilm`` when no hand is found, ``UnreadableFilm``.
+        Raises ``MissingSex`` when no sex is known, ``NotAHandFilm`` when no hand is found (``FilmTooSmall`` when
+        the film is too small to read), ``UnreadableFilm``.
         """
         t0 = time.perf_counter()
         film = as_film(source)
@@ -88,6 +90,11 @@ class Engine:
                 sex = parse_sex(sex) if sex is not None else film.meta.patient_sex
                 if sex is None:
                     raise MissingSex("sex is required for RUS-CHN points: pass it (F/M), the file carries none", film.meta.source)
+                if min(film.pixels.shape) < MIN_SIDE_PX:
+                    h, w = film.pixels.shape
+                    raise FilmTooSmall(f"the film is {w} x {h} px; its shorter side must be at least {MIN_SIDE_PX} px for "
+                                       "the bones to be read (a thumbnail or screen grab? use the original film)",
+                                       film.meta.source)
                 film, inverted_p = self._bone_bright(film)
                 t["polarity"] = time.perf_counter() - t0
                 loc = self.localizer(film)

@@ -97,6 +97,21 @@ def test_non_hands_are_rejected(engine, make):
         engine.assess(make(), sex="F")
 
 
+def test_a_thumbnail_is_turned_away_with_its_size(engine):
+    import cv2
+
+    from bone_age import FilmTooSmall, read_film
+    from bone_age.pipeline import MIN_SIDE_PX
+
+    px = read_film(SAMPLE).pixels
+    small = cv2.resize(px, (int(px.shape[1] * 200 / px.shape[0]), 200), interpolation=cv2.INTER_AREA)
+    with pytest.raises(FilmTooSmall, match=f"shorter side must be at least {MIN_SIDE_PX} px"):
+        engine.assess(small, sex="M")
+    assert issubclass(FilmTooSmall, NotAHandFilm)  # batch rows call it 'rejected', like a film with no hand
+    s = MIN_SIDE_PX / min(px.shape)
+    engine.assess(cv2.resize(px, (round(px.shape[1] * s) + 1, round(px.shape[0] * s) + 1), interpolation=cv2.INTER_AREA), sex="M")
+
+
 def test_unreadable_file(engine, tmp_path):
     bad = tmp_path / "x.jpg"
     bad.write_bytes(b"\xff\xd8\xff" + b"\x00" * 100)
