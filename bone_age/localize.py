@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -41,10 +42,13 @@ class Localizer:
     hand is found): the whole film letterboxed, then, if anything hand-like was seen, a square crop around it for the
     final keypoints. A film is a hand when the mean keypoint confidence reaches ``card['hand_threshold']`` and the
     keypoints keep a hand's layout (finger joints in sequence away from the wrist, fingers ordered thumb to little
-    finger).
+    finger). A film at least ``TWO_HANDS_ASPECT`` times wider than tall is searched by halves first (both hands side
+    by side): with a hand on each half the left hand is read and the result's ``note`` says so; with none, the
+    whole film is searched.
     """
 
     ORIENTATIONS = (0, 2, 1, 3)  # quarter turns, most likely first
+    TWO_HANDS_ASPECT = 1.5  # a film this much wider than tall is searched by halves first (two hands side by side)
 
     def __init__(self, model: LoadedModel, gate: HandGate | None = None):
         self.model = model
@@ -94,16 +98,29 @@ class Localizer:
         return cxy + np.array([x0, y0], np.float32), cconf
 
     def __call__(self, film: Film) -> Localization:
-        pixels = film.pixels
+        h, w = film.pixels.shape
+        if w >= self.TWO_HANDS_ASPECT * h:  # room for two hands side by side: each half first
+            found = [loc for x0, x1 in ((0, w // 2), (w // 2, w)) if (loc := self._locate(film.pixels[:, x0:x1], x0)).is_hand]
+            if len(found) == 2:
+                pick = max(found, key=lambda loc: (loc.hand_side == "left", loc.hand_confidence))
+                half = "left" if pick is found[0] else "right"
+                return replace(pick, note=f"two hands on the film: the {pick.hand_side} hand was read, on the image's "
+                                          f"{half} half (RUS-CHN reads the left hand)")
+            if found:
+                return found[0]
+        return self._locate(film.pixels)
+
+    def _locate(self, pixels: np.ndarray, x0: int = 0) -> Localization:
+        """The hand on ``pixels`` (a film, or the part of one that starts at column ``x0``), in film pixels."""
         passes, gate_p, gate_why = self.gate.verdict(pixels) if self.gate is not None else (True, None, "")
         if not passes:  # not a hand film: one upright pass records where the model looked, no orientation search
             (xy, conf), = self.keypoints([pixels])
-            return self._result(pixels, 0, xy, conf, False, gate_why, gate_p)
+            return self._result(pixels, 0, xy, conf, False, gate_why, gate_p, x0)
         k, xy, conf, ok, why = self._search(pixels)
         if gate_p is not None and not ok:  # a limb film whose hand joints the localizer cannot trust (cut off, turned)
             why = (f"a hand film (gate {gate_p:.2f}), but its joints were not located reliably: {why}; "
                    "the method needs the whole hand and wrist in a PA view")
-        return self._result(pixels, k, xy, conf, ok, why, gate_p)
+        return self._result(pixels, k, xy, conf, ok, why, gate_p, x0)
 
     def _search(self, pixels: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, bool, str]:
         """Quarter turns until a hand is accepted; else the most confident turn. (turn, keypoints, conf, ok, why)."""
@@ -125,8 +142,8 @@ class Localizer:
         return best
 
     def _result(self, pixels: np.ndarray, k: int, xy: np.ndarray, conf: np.ndarray, ok: bool, why: str,
-                gate_p: float | None) -> Localization:
-        kps = self._named(_unrotate(xy, k, pixels.shape), conf)
+                gate_p: float | None, x0: int = 0) -> Localization:
+        kps = self._named(_unrotate(xy, k, pixels.shape) + np.array([x0, 0], np.float32), conf)
         return Localization(keypoints=kps, regions=self.rule.regions(kps), hand_confidence=float(np.mean(conf)),
                             hand_side=self._side(kps), is_hand=ok, reason="" if ok else why,
                             hand_film_probability=gate_p)

@@ -82,6 +82,7 @@ class Localization(JsonMixin):
     is_hand: bool
     reason: str = ""
     hand_film_probability: float | None = None  # from the hand-film gate, when one is loaded
+    note: str = ""  # what a reader should know about how the hand was found (one of two hands on a wide film)
 
 
 @dataclass(frozen=True)

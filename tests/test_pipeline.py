@@ -112,6 +112,25 @@ def test_a_thumbnail_is_turned_away_with_its_size(engine):
     engine.assess(cv2.resize(px, (round(px.shape[1] * s) + 1, round(px.shape[0] * s) + 1), interpolation=cv2.INTER_AREA), sex="M")
 
 
+def test_two_hands_side_by_side_read_the_left_one(engine):
+    from dataclasses import replace
+
+    from bone_age import read_film
+
+    film = read_film(SAMPLE)  # a right hand; mirrored, a left one
+    w = film.pixels.shape[1]
+    left_alone = engine.assess(replace(film, pixels=np.ascontiguousarray(film.pixels[:, ::-1])), sex="M")
+    for order, half in (((film.pixels[:, ::-1], film.pixels), "left"), ((film.pixels, film.pixels[:, ::-1]), "right")):
+        both = engine.assess(replace(film, pixels=np.ascontiguousarray(np.hstack(order))), sex="M")
+        assert both.hand_side == "left" and [s.stage for s in both.stages] == [s.stage for s in left_alone.stages]
+        assert f"the left hand was read, on the image's {half} half" in both.warnings[0]
+        xs = [r.center_xy[0] for r in both.regions]
+        assert (max(xs) < w) if half == "left" else (min(xs) >= w)
+    one = engine.assess(replace(film, pixels=np.ascontiguousarray(np.hstack([np.zeros_like(film.pixels), film.pixels]))), sex="M")
+    assert [s.stage for s in one.stages] == [s.stage for s in engine.assess(film, sex="M").stages]
+    assert not any("two hands" in x for x in one.warnings) and min(r.center_xy[0] for r in one.regions) >= w
+
+
 def test_unreadable_file(engine, tmp_path):
     bad = tmp_path / "x.jpg"
     bad.write_bytes(b"\xff\xd8\xff" + b"\x00" * 100)
