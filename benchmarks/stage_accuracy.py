@@ -1,12 +1,14 @@
 """RUS-CHN path vs the films' Greulich-Pyle bone age, on held-out RSNA films; per-bone stage vs age.
 
-    python benchmarks/stage_accuracy.py [--rsna299 DIR] [--stages NAME] [--update-card]
+    python benchmarks/stage_accuracy.py [--rsna299 DIR] [--stages NAME] [--update-card] [--validation]
 
 Held-out: rsna_hands films whose id hashes to 'test' (never trained or tuned on) and, separately, the reserved
 evaluation films from the 299 px RSNA copy (--rsna299; low resolution, stretched back from the copy's 1:1 squash to the
 typical RSNA height/width of 1.32), reported all together and for the official RSNA test set alone (its 200 films carry
 the consensus readings the Greulich-Pyle benchmark uses). A per-sex linear calibration (label ~ a * RUS age + b) is fitted on the
-training films only. Writes benchmarks/results/stage_accuracy.json and stage_vs_age.png.
+training films only. ``--validation`` adds, as a diagnostic and never as a held-out figure (these films chose the
+models), the bias on the validation films per source and per age band. Writes benchmarks/results/stage_accuracy.json
+and stage_vs_age.png.
 """
 from __future__ import annotations
 
@@ -29,6 +31,8 @@ from bone_age.training.splits import reserved_ids, split_of
 from bone_age.training.stage_data import unsquash
 
 GROUPS = {"test": ("test",), "reserved": ("reserved", "official_test"), "official_test": ("official_test",)}
+VALIDATION = ("val", "val_299px")
+AGE_BANDS_YEARS = ((0, 5), (5, 9), (9, 12), (12, 15), (15, 20))
 
 
 def metrics(pred: np.ndarray, true: np.ndarray) -> dict:
@@ -44,18 +48,23 @@ def main() -> None:
     ap.add_argument("--stages", default=None)
     ap.add_argument("--update-card", action="store_true", help="write the held-out metrics into the stage model's card")
     ap.add_argument("--rsna299", type=Path, help="root of the 299 px RSNA copy (reserved films; left out without it)")
+    ap.add_argument("--validation", action="store_true", help="also the validation films' bias per source and age band")
     args = ap.parse_args()
     engine = Engine(stages=args.stages, gp=False, device="cpu")
     std = load_standard()
     reserved = reserved_ids()
-    films = [(f, split_of(f.id)) for f in load_rsna_hands(DATA / "rsna_hands") if split_of(f.id) != "val"]
+    hands = load_rsna_hands(DATA / "rsna_hands")
+    films = [(f, split_of(f.id)) for f in hands if args.validation or split_of(f.id) != "val"]
     if args.rsna299:
         films += [(f, "reserved") for f in load_rsna_299(args.rsna299, drop_reserved=False) if f.id in reserved]
         films += [(f, "official_test") for f in load_rsna_test(args.rsna299)]
+        if args.validation:
+            held = {f.id for f in hands}
+            films += [(f, "val_299px") for f in load_rsna_299(args.rsna299) if split_of(f.id) == "val" and f.id not in held]
     rows = []
     for f, group in tqdm(films, desc="assessing", mininterval=10):
         try:
-            film = read_film(f.path) if group in ("train", "test") else unsquash(read_film(f.path))
+            film = read_film(f.path) if group in ("train", "test", "val") else unsquash(read_film(f.path))
             a = engine.assess(film, sex="M" if f.male else "F")
         except NotAHandFilm:
             rows.append({"id": f.id, "group": group, "rejected": True})
@@ -86,6 +95,8 @@ def main() -> None:
         ages = np.array([r["age"] for r in sel])
         out["per_bone_spearman_stage_vs_age"] = {b: round(float(spearmanr(stages[:, i], ages)[0]), 4) for i, b in enumerate(std.bones)}
         result[group] = out
+    if args.validation:
+        result["validation_bias_diagnostic"] = validation_bias([r for r in ok if r["group"] in VALIDATION])
     test = [r for r in ok if r["group"] == "test"]
     _plot(std, np.array([r["stages"] for r in test]), np.array([r["age"] for r in test]), np.array([r["male"] for r in test]))
     write_result("stage_accuracy", result)
@@ -95,6 +106,16 @@ def main() -> None:
                             {**{k: result[k] for k in GROUPS if k in result}, "calibration_fitted_on_train": calib},
                             "python benchmarks/stage_accuracy.py --rsna299 <RSNA 299 root> --update-card"
                             if args.rsna299 else "python benchmarks/stage_accuracy.py --update-card")
+
+
+def validation_bias(rows: list[dict]) -> dict:
+    """Error of the validation films per source and, pooled, per age band (years of the label)."""
+    def of(sel: list[dict]) -> dict:
+        return metrics(np.array([r["rus"] for r in sel]), np.array([r["age"] for r in sel])) if sel else {"n": 0}
+
+    out = {"rsna_hands" if g == "val" else "rsna_299px": of([r for r in rows if r["group"] == g]) for g in VALIDATION}
+    out["pooled_by_age_years"] = {f"{lo}-{hi}": of([r for r in rows if lo <= r["age"] < hi]) for lo, hi in AGE_BANDS_YEARS}
+    return out
 
 
 def _plot(std, stages: np.ndarray, ages: np.ndarray, male: np.ndarray) -> None:

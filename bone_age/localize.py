@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
+import cv2
 import numpy as np
 import torch
 
@@ -48,6 +49,7 @@ class Localizer:
     """
 
     ORIENTATIONS = (0, 2, 1, 3)  # quarter turns, most likely first
+    UPRIGHT_DEG = 20.0  # a hand leaning more than this is located again turned upright
     TWO_HANDS_ASPECT = 1.5  # a film this much wider than tall is searched by halves first (two hands side by side)
 
     def __init__(self, model: LoadedModel, gate: HandGate | None = None):
@@ -135,11 +137,34 @@ class Localizer:
                 if refined[0] or not verdict[0]:
                     xy, conf, verdict = rxy, rconf, refined
             ok, why = verdict
+            if ok:
+                xy, conf = self._upright(rotated, xy, conf)
             if best is None or ok or float(conf.mean()) > float(best[2].mean()):
                 best = (k, xy, conf, ok, why)
             if ok:
                 break
         return best
+
+    def tilt_deg(self, xy: np.ndarray) -> float:
+        """How far the hand leans from upright: the angle of wrist -> middle finger MCP from the image's up,
+        clockwise positive."""
+        p = dict(zip(self.names, xy))
+        v = p["middle_finger_mcp"] - (p["radius"] + p["ulna"]) / 2
+        return float(np.degrees(np.arctan2(v[0], -v[1])))
+
+    def _upright(self, image: np.ndarray, xy: np.ndarray, conf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Accepted keypoints of a hand leaning more than ``UPRIGHT_DEG``: found again on ``image`` turned about the
+        hand so that it stands upright (as the localizer learnt hands), mapped back; kept when that pass is not
+        accepted."""
+        tilt = self.tilt_deg(xy)
+        if abs(tilt) <= self.UPRIGHT_DEG:
+            return xy, conf
+        turn = cv2.getRotationMatrix2D(tuple(float(v) for v in xy.mean(0)), tilt, 1.0)
+        turned = cv2.warpAffine(image, turn, image.shape[::-1], flags=cv2.INTER_LINEAR, borderValue=0.0)
+        txy, tconf = self._refine(turned, cv2.transform(xy[None].astype(np.float32), turn)[0])
+        if not self._accept(txy, tconf)[0]:
+            return xy, conf
+        return cv2.transform(txy[None].astype(np.float32), cv2.invertAffineTransform(turn))[0], tconf
 
     def _result(self, pixels: np.ndarray, k: int, xy: np.ndarray, conf: np.ndarray, ok: bool, why: str,
                 gate_p: float | None, x0: int = 0) -> Localization:

@@ -131,6 +131,26 @@ def test_two_hands_side_by_side_read_the_left_one(engine):
     assert not any("two hands" in x for x in one.warnings) and min(r.center_xy[0] for r in one.regions) >= w
 
 
+def test_a_leaning_hand_is_read_upright(engine):
+    import cv2
+    from dataclasses import replace
+
+    from bone_age import read_film
+
+    film = read_film(SAMPLE)
+    h, w = film.pixels.shape
+    upright = engine.assess(film, sex="M")
+    for angle in (45, -45, 60):
+        turned = cv2.warpAffine(film.pixels, cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0), (w, h))
+        leaning = engine.assess(replace(film, pixels=turned), sex="M")
+        assert abs(leaning.bone_age_years - upright.bone_age_years) <= 0.6, angle  # 15.6 y at 45 deg before the upright pass
+    loc = engine.localizer
+    xy = np.array([[100.0, 100.0]] * len(loc.names))
+    for name, point in (("radius", (0, 0)), ("ulna", (0, 20)), ("middle_finger_mcp", (60, 10))):
+        xy[loc.names.index(name)] = point
+    assert loc.tilt_deg(xy) == pytest.approx(90.0)  # pointing to the image's right: leaning 90 degrees clockwise
+
+
 def test_unreadable_file(engine, tmp_path):
     bad = tmp_path / "x.jpg"
     bad.write_bytes(b"\xff\xd8\xff" + b"\x00" * 100)
