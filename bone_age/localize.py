@@ -43,9 +43,10 @@ class Localizer:
     hand is found): the whole film letterboxed, then, if anything hand-like was seen, a square crop around it for the
     final keypoints. A film is a hand when the mean keypoint confidence reaches ``card['hand_threshold']`` and the
     keypoints keep a hand's layout (finger joints in sequence away from the wrist, fingers ordered thumb to little
-    finger). A film at least ``TWO_HANDS_ASPECT`` times wider than tall is searched by halves first (both hands side
-    by side): with a hand on each half the left hand is read and the result's ``note`` says so; with none, the
-    whole film is searched.
+    finger). A hand accepted leaning more than ``UPRIGHT_DEG`` is located again on the film turned upright about it.
+    A film at least ``TWO_HANDS_ASPECT`` times wider than tall is searched by halves first (both hands side by side):
+    with a hand on each half the left hand is read and the result's ``note`` says so; with none, the whole film is
+    searched.
     """
 
     ORIENTATIONS = (0, 2, 1, 3)  # quarter turns, most likely first
