@@ -2,7 +2,8 @@
 stored called inverted and inverted films missed, per source; then, end to end on the rsna_hands test films stored
 inverted, the bone age read with the check against the film as stored, and what the pipeline reads without it; and on
 FracAtlas: every official valid and test film (all parts and views) as stored, and the fracture module on 40 fractured
-and 40 other valid films stored inverted, with and without the check.
+and 40 other valid films stored inverted, with and without the check; and on JSRT: every film as stored, and the
+clavicle module's Dice on the validation and test films stored inverted, with and without the check.
 
     python benchmarks/polarity_accuracy.py --data ../shared/data/rsna_hands /work/data/fracatlas /work/data/JSRT [--update-card]
 """
@@ -89,6 +90,32 @@ def fracture_end_to_end(root: Path, check: PolarityCheck, n: int = 40) -> dict:
     }
 
 
+def clavicle_end_to_end(root: Path, check: PolarityCheck) -> dict:
+    """JSRT films as stored called inverted (all splits); the clavicle module's mean Dice (both sides) on the
+    validation and test films as stored, and stored inverted with and without the check."""
+    from bone_age.clavicle import ClavicleSegmenter
+    from bone_age.clavicle.layout import SIDES, load_masks, read_cases
+    from bone_age.training.clavicle import case_split
+
+    cases = read_cases(root)
+    films = {c.image.name: read_film(c.image) for c in cases}
+    called = [(n, round(p, 4)) for n, f in films.items() if (p := check.probability(f.pixels)) >= check.threshold]
+    with_check, without = ClavicleSegmenter(device="cpu"), ClavicleSegmenter(device="cpu", polarity=False)
+    dice = {"as_stored": [], "inverted_with_check": [], "inverted_without_check": []}
+    for c in (c for c in cases if case_split(c) in ("val", "test")):
+        film = films[c.image.name]
+        inverted = replace(film, pixels=np.ascontiguousarray(1.0 - film.pixels))
+        for key, r in (("as_stored", without.segment(film)), ("inverted_with_check", with_check.segment(inverted)),
+                       ("inverted_without_check", without.segment(inverted))):
+            for i, side in enumerate(SIDES):
+                m = r.mask(side) > 0
+                t = load_masks(c, m.shape)[i] > 0
+                dice[key].append(2 * (m & t).sum() / max(m.sum() + t.sum(), 1))
+    return {"films_as_stored": len(films), "called_inverted": called,
+            "val_and_test_films": len(dice["as_stored"]) // 2,
+            "mean_dice": {k: round(float(np.mean(v)), 4) for k, v in dice.items()}}
+
+
 def main() -> None:
     args, name = whole_film_args("polarity")
     check = PolarityCheck(load_model(name))
@@ -111,6 +138,9 @@ def main() -> None:
     fracatlas = next((r for r in args.data if (r / "dataset.csv").is_file()), None)
     if fracatlas:
         result["fracture_module_fracatlas"] = fracture_end_to_end(fracatlas, check)
+    jsrt = next((r for r in args.data if r not in (hands, fracatlas)), None)
+    if jsrt:
+        result["clavicle_module_jsrt"] = clavicle_end_to_end(jsrt, check)
     write_result("polarity_accuracy", result)
     if args.update_card:
         update_card_metrics(name, {k: v for k, v in result.items() if k != "model"},

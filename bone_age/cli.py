@@ -192,7 +192,7 @@ def _cmd_clavicle(args: argparse.Namespace) -> int:
     from .clavicle.report import BATCH_FIELDS, batch_row, write_masks
 
     def make_reader():
-        seg = ClavicleSegmenter(device=args.device)
+        seg = ClavicleSegmenter(device=args.device, polarity=_polarity(args))
 
         def result_of(path, film):
             r = seg.segment(film, pixel_spacing_mm=args.pixel_spacing)
@@ -384,6 +384,7 @@ def build_parser() -> argparse.ArgumentParser:
     cl = _folder_command(sub, "clavicle", "segment both clavicles on frontal chest films: outlines, area, length", _cmd_clavicle)
     cl.add_argument("--pixel-spacing", type=float, help="mm per pixel for films that do not carry it (JSRT: 0.175)")
     cl.add_argument("--masks", metavar="DIR", help="also write a label PNG per film (1 patient's right, 2 left)")
+    cl.add_argument("--as-stored", action="store_true", help=AS_STORED_HELP)
 
     fr = _folder_command(sub, "fracture", "fractures on musculoskeletal films: probability, boxes, outlines", _cmd_fracture)
     fr.add_argument("--overlays", metavar="DIR", help="also write a PNG per film with the boxes and outlines drawn")

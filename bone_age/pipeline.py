@@ -15,7 +15,7 @@ from .hand_gate import HandGate
 from .io import Film
 from .io.film import as_film
 from .localize import Localizer
-from .polarity import polarity_check
+from .polarity import INVERTED_WARNING, polarity_check
 from .registry import LoadedModel, default_model, list_models, load_model, resolve_device
 from .results import Assessment, BoneStage
 from .stage import StageClassifier, median_stage
@@ -28,8 +28,6 @@ LOW_REGION_CONFIDENCE = 0.5
 MIN_SIDE_PX = 256  # shorter side; the smallest films the models were validated on are the 299 px RSNA copy
 DISAGREEMENT_YEARS = 1.0
 LOW_STAGE_WARNING = "{bone}: low stage confidence"  # followed by the confidence; cleared when the stage is set by hand
-INVERTED_WARNING = ("grey scale inverted: the file shows bone dark (probability {p:.2f}), so it was read inverted; "
-                    "check the export's polarity")
 
 
 class Engine:

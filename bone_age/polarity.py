@@ -8,7 +8,9 @@ import numpy as np
 from .classify import WholeFilmClassifier
 from .registry import default_model, list_models, load_model
 
-__all__ = ["PolarityCheck", "polarity_check"]
+__all__ = ["INVERTED_WARNING", "PolarityCheck", "polarity_check"]
+INVERTED_WARNING = ("grey scale inverted: the file shows bone dark (probability {p:.2f}), so it was read inverted; "
+                    "check the export's polarity")
 
 
 class PolarityCheck(WholeFilmClassifier):

@@ -226,17 +226,18 @@ class MainWindow(QMainWindow):
 
     def _runner(self, name: str, as_stored: bool = False) -> Callable:
         """The module's reader, built on first use (off the GUI thread) and kept; ``as_stored``: without the
-        polarity check (only the fracture module has one)."""
-        key = (name, as_stored and name == "Fracture")
+        polarity check (the bone-scan reader has none)."""
+        key = (name, as_stored and name != "Bone scan")
         if key not in self._runners:
+            polarity = False if as_stored else None
             if name == "Fracture":
                 from bone_age.fracture import FractureDetector
 
-                self._runners[key] = FractureDetector(polarity=False if as_stored else None).detect
+                self._runners[key] = FractureDetector(polarity=polarity).detect
             elif name == "Clavicle":
                 from bone_age.clavicle import ClavicleSegmenter
 
-                self._runners[key] = ClavicleSegmenter().segment
+                self._runners[key] = ClavicleSegmenter(polarity=polarity).segment
             else:
                 from bone_age.bonescan import BoneScanReader
 

@@ -118,6 +118,20 @@ def test_training_learns_the_synthetic_clavicles(trained, monkeypatch):
     assert ClavicleResult.from_json(r.to_json()) == r
 
 
+def test_a_film_judged_inverted_is_segmented_the_right_way_round(trained):
+    from bone_age.clavicle import ClavicleSegmenter
+    from bone_age.registry import load_model
+    from test_polarity import _Judged
+
+    seg = ClavicleSegmenter(load_model("clav_test", "cpu", trained / "models"), device="cpu", polarity=False)
+    film = _film(np.random.default_rng(5)) / 255.0
+    plain = seg.segment(film)
+    seg.polarity = _Judged(0.9)
+    flipped = seg.segment(1.0 - film)
+    assert flipped.read_inverted and not plain.read_inverted and flipped.warnings[0].startswith("grey scale inverted")
+    assert flipped.sides == plain.sides and "polarity_stub" in flipped.model_versions
+
+
 def test_clavicle_command_rows_masks_and_resume(trained, monkeypatch, tmp_path, capsys):
     from bone_age.cli import main
 

@@ -79,7 +79,7 @@ def engine():
 
 def test_a_film_judged_inverted_is_read_the_right_way_round(engine, monkeypatch):
     from bone_age import read_film
-    from bone_age.pipeline import INVERTED_WARNING
+    from bone_age.polarity import INVERTED_WARNING
 
     film = read_film(SAMPLE)
     monkeypatch.setattr(engine, "polarity", None)

@@ -35,6 +35,7 @@ class ClavicleResult(JsonMixin):
     pixel_spacing_mm: float | None = None
     warnings: tuple[str, ...] = ()
     model_versions: dict[str, str] = field(default_factory=dict)
+    read_inverted: bool = False  # the file stores bone dark and was read inverted
 
     def mask(self, side: str) -> np.ndarray:
         """The filled outline of ``side`` as a uint8 mask of the film's size."""

@@ -12,6 +12,7 @@ import torch
 from .._resources import assets_dir
 from ..io import Film
 from ..io.film import as_film
+from ..polarity import INVERTED_WARNING, polarity_check
 from ..registry import LoadedModel, default_model, load_model, resolve_device
 from ..transforms import sigmoid, to_model_input
 from .layout import SIDES
@@ -50,10 +51,13 @@ def measure(side: str, mask: np.ndarray, prob: np.ndarray, spacing: float | None
 
 
 class ClavicleSegmenter:
-    """Wraps a loaded clavicle ``UNet``. ``device``: 'auto' (GPU when present), 'cpu' or 'cuda'."""
+    """Wraps a loaded clavicle ``UNet``. ``device``: 'auto' (GPU when present), 'cpu' or 'cuda'. ``polarity``: the
+    check that reads a film stored inverted (bone dark) the right way round (default the shipped one if present;
+    ``False`` for none)."""
 
-    def __init__(self, model: str | LoadedModel | None = None, device: str = "auto"):
+    def __init__(self, model: str | LoadedModel | None = None, device: str = "auto", polarity: str | bool | None = None):
         self.device = resolve_device(device)
+        self.polarity = polarity_check(polarity, self.device)
         self.model = model if isinstance(model, LoadedModel) else load_model(model or default_model("clavicle"), self.device)
         self.rule = self.model.card.get("band_rule") or band_rule()  # the framing the model was trained on
 
@@ -72,13 +76,16 @@ class ClavicleSegmenter:
         """Outline and measure both clavicles. Spacing: the argument, else the file's (DICOM), else unknown (mm left empty)."""
         film = as_film(source)
         spacing = pixel_spacing_mm or film.meta.pixel_spacing_mm
-        prob = self.probabilities(film.pixels)
+        pixels, inverted_p = self.polarity.bone_bright(film.pixels) if self.polarity else (film.pixels, None)
+        prob = self.probabilities(pixels)
         sides = tuple(measure(s, prob[i] >= self.rule["mask_threshold"], prob[i], spacing) for i, s in enumerate(SIDES))
-        warnings = tuple(f"no {s.side} clavicle found" for s in sides if not s.found)
+        warnings = (INVERTED_WARNING.format(p=inverted_p),) if inverted_p is not None else ()
+        warnings += tuple(f"no {s.side} clavicle found" for s in sides if not s.found)
         if spacing is None:
             warnings += ("pixel spacing unknown: sizes in pixels only",)
         h, w = film.pixels.shape
-        return ClavicleResult(film.meta.source, h, w, sides, spacing, warnings, {self.model.name: self.model.sha256})
+        versions = {m.name: m.sha256 for m in (self.model, self.polarity and self.polarity.model) if m}
+        return ClavicleResult(film.meta.source, h, w, sides, spacing, warnings, versions, inverted_p is not None)
 
 
 @lru_cache(maxsize=2)
