@@ -50,8 +50,8 @@ def polarity_metrics(films: list[GateFilm], p_inverted: np.ndarray, threshold: f
 def train_polarity(roots: list[Path], out: Path, *, epochs: int = 3, size: int = 160, batch: int = 32,
                    lr: float = 1e-3, device: str = "auto", seed: int = 0, overwrite: bool = False,
                    limit: int | None = None) -> Path:
-    """Train on the train films in both polarities, keep the best validation AUC; the card records the
-    validation films misjudged at the threshold, per source."""
+    """Train on the train films in both polarities, keep the best validation AUC (ties: the lower validation BCE);
+    the card records the validation films misjudged at the threshold, per source."""
     rng, dev = start_run(out, overwrite, seed, device)
     films = gate_films(roots)
     if limit:
