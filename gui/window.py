@@ -108,6 +108,9 @@ class FilmView(QGraphicsView):
 
 
 class MainWindow(QMainWindow):
+    """The viewer. ``engine_factory(**kwargs)`` makes the bone-age engine (default ``Engine``); it is called with
+    ``polarity=False`` for "Read as stored"."""
+
     BONE_COL, STAGE_COL, POINTS_COL, CONF_COL = range(4)
 
     def __init__(self, engine_factory: Callable | None = None):
