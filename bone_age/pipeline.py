@@ -15,8 +15,8 @@ from .hand_gate import HandGate
 from .io import Film
 from .io.film import as_film
 from .localize import Localizer
-from .polarity import INVERTED_WARNING, polarity_check
-from .registry import LoadedModel, default_model, list_models, load_model, resolve_device
+from .polarity import INVERTED_WARNING, bone_bright, polarity_check
+from .registry import default_model, load_model, optional_model, resolve_device
 from .results import Assessment, BoneStage
 from .stage import StageClassifier, median_stage
 from .standard import load_standard, parse_sex
@@ -40,20 +40,14 @@ class Engine:
     def __init__(self, localizer: str | None = None, stages: str | None = None, gp: str | bool | None = None,
                  device: str = "auto", gate: str | bool | None = None, polarity: str | bool | None = None):
         self.device = resolve_device(device)
-        gate_model = self._optional("hand_gate", gate)
+        gate_model = optional_model("hand_gate", gate, self.device)
         self.localizer = Localizer(load_model(localizer or default_model("localizer"), self.device),
                                    HandGate(gate_model) if gate_model else None)
         self.classifier = StageClassifier(load_model(stages or default_model("stages"), self.device))
-        gp_model = self._optional("gp", gp)
+        gp_model = optional_model("gp", gp, self.device)
         self.gp = GPRegressor(gp_model) if gp_model else None
         self.polarity = polarity_check(polarity, self.device)
         self.standard = load_standard()
-
-    def _optional(self, task: str, choice: str | bool | None) -> LoadedModel | None:
-        """The named model, the task's shipped default when ``choice`` is None/True and one exists, or None."""
-        if choice is False or not (isinstance(choice, str) or list_models(task)):
-            return None
-        return load_model(choice if isinstance(choice, str) else default_model(task), self.device)
 
     @property
     def model_versions(self) -> dict[str, str]:
@@ -133,9 +127,7 @@ class Engine:
     def _bone_bright(self, film: Film) -> tuple[Film, float | None]:
         """The film with bone bright (inverted when the polarity check finds it stored inverted) and, when it was
         inverted, the check's probability."""
-        if self.polarity is None:
-            return film, None
-        pixels, p = self.polarity.bone_bright(film.pixels)
+        pixels, p = bone_bright(self.polarity, film.pixels)
         return (film, None) if p is None else (replace(film, pixels=pixels), p)
 
     def _result(self, film: Film, sex: str, age: float | None, loc, probs: np.ndarray,

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 
 from .classify import WholeFilmClassifier
-from .registry import default_model, list_models, load_model
+from .registry import optional_model
 
-__all__ = ["INVERTED_WARNING", "PolarityCheck", "polarity_check"]
+__all__ = ["INVERTED_WARNING", "PolarityCheck", "bone_bright", "polarity_check"]
 INVERTED_WARNING = ("grey scale inverted: the file shows bone dark (probability {p:.2f}), so it was read inverted; "
                     "check the export's polarity")
 
@@ -26,6 +26,10 @@ class PolarityCheck(WholeFilmClassifier):
 
 def polarity_check(choice: str | bool | None, device: str) -> PolarityCheck | None:
     """The named check, the shipped one when ``choice`` is None or True and one is installed, or None (``False``)."""
-    if choice is False or not (isinstance(choice, str) or list_models("polarity")):
-        return None
-    return PolarityCheck(load_model(choice if isinstance(choice, str) else default_model("polarity"), device))
+    model = optional_model("polarity", choice, device)
+    return PolarityCheck(model) if model else None
+
+
+def bone_bright(check: PolarityCheck | None, pixels: np.ndarray) -> tuple[np.ndarray, float | None]:
+    """``check.bone_bright(pixels)``, or ``pixels`` as stored when there is no check."""
+    return check.bone_bright(pixels) if check else (pixels, None)

@@ -14,7 +14,7 @@ from torch import nn
 from ._resources import models_dir
 from .errors import ModelFileMismatch
 
-__all__ = ["LoadedModel", "list_models", "load_model", "register_architecture", "model_card", "default_model",
+__all__ = ["LoadedModel", "list_models", "load_model", "optional_model", "register_architecture", "model_card", "default_model",
            "resolve_device"]
 
 _logger = logging.getLogger(__name__)
@@ -68,6 +68,14 @@ def default_model(task: str, root: Path | None = None) -> str:
         return (flagged or names)[0]
     where = Path(root or models_dir())
     raise ModelFileMismatch(f"no default {task} model among {names or 'none'}: train one or mark one \"default\": true", where)
+
+
+def optional_model(task: str, choice: str | bool | None, device: str | torch.device = "cpu") -> LoadedModel | None:
+    """An optional companion model: the one named by ``choice``, the task's shipped default when ``choice`` is None
+    or True and one is installed, or None (``False``, or nothing installed)."""
+    if choice is False or not (isinstance(choice, str) or list_models(task)):
+        return None
+    return load_model(choice if isinstance(choice, str) else default_model(task), device)
 
 
 def model_card(name: str, root: Path | None = None) -> dict[str, Any]:

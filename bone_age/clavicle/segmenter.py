@@ -12,7 +12,7 @@ import torch
 from .._resources import assets_dir
 from ..io import Film
 from ..io.film import as_film
-from ..polarity import INVERTED_WARNING, polarity_check
+from ..polarity import INVERTED_WARNING, bone_bright, polarity_check
 from ..registry import LoadedModel, default_model, load_model, resolve_device
 from ..transforms import sigmoid, to_model_input
 from .layout import SIDES
@@ -76,7 +76,7 @@ class ClavicleSegmenter:
         """Outline and measure both clavicles. Spacing: the argument, else the file's (DICOM), else unknown (mm left empty)."""
         film = as_film(source)
         spacing = pixel_spacing_mm or film.meta.pixel_spacing_mm
-        pixels, inverted_p = self.polarity.bone_bright(film.pixels) if self.polarity else (film.pixels, None)
+        pixels, inverted_p = bone_bright(self.polarity, film.pixels)
         prob = self.probabilities(pixels)
         sides = tuple(measure(s, prob[i] >= self.rule["mask_threshold"], prob[i], spacing) for i, s in enumerate(SIDES))
         warnings = (INVERTED_WARNING.format(p=inverted_p),) if inverted_p is not None else ()

@@ -11,7 +11,7 @@ import torch
 from ..detection import fit_long_side
 from ..io import Film
 from ..io.film import as_film
-from ..polarity import polarity_check
+from ..polarity import bone_bright, polarity_check
 from ..registry import LoadedModel, default_model, list_models, load_model, resolve_device
 from .film import FilmClassifier
 from .results import FractureInstance, FractureResult
@@ -43,7 +43,7 @@ class FractureDetector:
     @torch.no_grad()
     def detect(self, source: str | Path | np.ndarray | Film) -> FractureResult:
         film = as_film(source)
-        px, inverted_p = self.polarity.bone_bright(film.pixels) if self.polarity else (film.pixels, None)
+        px, inverted_p = bone_bright(self.polarity, film.pixels)
         small, s = fit_long_side(px, self.max_side)
         out = self.model.module([torch.from_numpy(np.repeat(small[None], 3, 0)).to(self.device)])[0]
         scores = out["scores"].cpu().numpy()
