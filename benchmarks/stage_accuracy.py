@@ -6,7 +6,9 @@ Held-out: rsna_hands films whose id hashes to 'test' (never trained or tuned on)
 evaluation films from the 299 px RSNA copy (--rsna299; low resolution, stretched back from the copy's 1:1 squash to the
 typical RSNA height/width of 1.32), reported all together and for the official RSNA test set alone (its 200 films carry
 the consensus readings the Greulich-Pyle benchmark uses). A per-sex linear calibration (label ~ a * RUS age + b) is fitted on the
-training films only. ``--validation`` adds, as a diagnostic and never as a held-out figure (these films chose the
+training films only. Every figure is given for all films and again for the films whose label lies within the ages the
+method can tell for the sex (RUS-CHN totals span 2.2-17.0 y for girls, 3.6-18.0 y for boys: a younger child is read at
+least at the floor), with a calibration fitted on such training films. ``--validation`` adds, as a diagnostic and never as a held-out figure (these films chose the
 models), the bias on the validation films per source and per age band. Writes benchmarks/results/stage_accuracy.json
 and stage_vs_age.png.
 """
@@ -69,28 +71,24 @@ def main() -> None:
         except NotAHandFilm:
             rows.append({"id": f.id, "group": group, "rejected": True})
             continue
-        rows.append({"id": f.id, "group": group, "rejected": False, "male": f.male, "age": f.boneage_months / 12,
+        age = f.boneage_months / 12
+        lo, hi = std.age_bounds("male" if f.male else "female")
+        rows.append({"id": f.id, "group": group, "rejected": False, "male": f.male, "age": age,
+                     "label_range": "below" if age < lo else "above" if age > hi else "within",
                      "rus": a.bone_age_years, "score": a.total_score, "stages": [s.stage for s in a.stages]})
     ok = [r for r in rows if not r["rejected"]]
-    calib = {}
-    for male in (False, True):
-        tr = [r for r in ok if r["group"] == "train" and r["male"] == male]
-        a, b = np.polyfit([r["rus"] for r in tr], [r["age"] for r in tr], 1)
-        calib["male" if male else "female"] = {"a": round(float(a), 4), "b_years": round(float(b), 4), "n_train": len(tr)}
+    calib = calibration([r for r in ok if r["group"] == "train"])
+    calib_in = calibration([r for r in ok if r["group"] == "train" and r["label_range"] == "within"])
     result = {"model": engine.classifier.model.name, "localizer": engine.localizer.model.name,
               "rejected_as_not_hand": {g: sum(r["rejected"] for r in rows if r["group"] == g) for g in ("train", *GROUPS)},
-              "calibration_fitted_on_train": calib}
+              "calibration_fitted_on_train": calib, "calibration_fitted_on_train_within_range": calib_in}
     for group, members in GROUPS.items():
         sel = [r for r in ok if r["group"] in members]
         if not sel:
             continue
-        out = {}
-        for sex, cond in (("all", lambda r: True), ("female", lambda r: not r["male"]), ("male", lambda r: r["male"])):
-            s = [r for r in sel if cond(r)]
-            pred = np.array([r["rus"] for r in s])
-            true = np.array([r["age"] for r in s])
-            cal = np.array([calib["male" if r["male"] else "female"]["a"] * r["rus"] + calib["male" if r["male"] else "female"]["b_years"] for r in s])
-            out[sex] = {"uncalibrated": metrics(pred, true), "calibrated": metrics(cal, true)}
+        out = by_sex(sel, calib)
+        out["within_method_range"] = {f"n_label_{k}": sum(r["label_range"] == k for r in sel) for k in ("below", "above")}
+        out["within_method_range"].update(by_sex([r for r in sel if r["label_range"] == "within"], calib_in))
         stages = np.array([r["stages"] for r in sel])
         ages = np.array([r["age"] for r in sel])
         out["per_bone_spearman_stage_vs_age"] = {b: round(float(spearmanr(stages[:, i], ages)[0]), 4) for i, b in enumerate(std.bones)}
@@ -108,6 +106,28 @@ def main() -> None:
                             if args.rsna299 else "python benchmarks/stage_accuracy.py --update-card")
 
 
+def calibration(rows: list[dict]) -> dict:
+    """Per sex, the least-squares line label ~ a * RUS age + b over ``rows``."""
+    calib = {}
+    for male in (False, True):
+        tr = [r for r in rows if r["male"] == male]
+        a, b = np.polyfit([r["rus"] for r in tr], [r["age"] for r in tr], 1)
+        calib["male" if male else "female"] = {"a": round(float(a), 4), "b_years": round(float(b), 4), "n_train": len(tr)}
+    return calib
+
+
+def by_sex(rows: list[dict], calib: dict) -> dict:
+    """Uncalibrated and calibrated metrics for all ``rows`` and per sex."""
+    out = {}
+    for sex, cond in (("all", lambda r: True), ("female", lambda r: not r["male"]), ("male", lambda r: r["male"])):
+        s = [r for r in rows if cond(r)]
+        line = [calib["male" if r["male"] else "female"] for r in s]
+        pred, true = np.array([r["rus"] for r in s]), np.array([r["age"] for r in s])
+        cal = np.array([c["a"] * r["rus"] + c["b_years"] for c, r in zip(line, s)])
+        out[sex] = {"uncalibrated": metrics(pred, true), "calibrated": metrics(cal, true)}
+    return out
+
+
 def validation_bias(rows: list[dict]) -> dict:
     """Error of the validation films per source and, pooled, per age band (years of the label)."""
     def of(sel: list[dict]) -> dict:
@@ -115,6 +135,9 @@ def validation_bias(rows: list[dict]) -> dict:
 
     out = {"rsna_hands" if g == "val" else "rsna_299px": of([r for r in rows if r["group"] == g]) for g in VALIDATION}
     out["pooled_by_age_years"] = {f"{lo}-{hi}": of([r for r in rows if lo <= r["age"] < hi]) for lo, hi in AGE_BANDS_YEARS}
+    out["pooled_by_age_years_within_method_range"] = {
+        f"{lo}-{hi}": of([r for r in rows if lo <= r["age"] < hi and r["label_range"] == "within"]) for lo, hi in AGE_BANDS_YEARS}
+    out["label_below_method_range"] = of([r for r in rows if r["label_range"] == "below"])
     return out
 
 

@@ -28,6 +28,8 @@ LOW_REGION_CONFIDENCE = 0.5
 MIN_SIDE_PX = 256  # shorter side; the smallest films the models were validated on are the 299 px RSNA copy
 DISAGREEMENT_YEARS = 1.0
 LOW_STAGE_WARNING = "{bone}: low stage confidence"  # followed by the confidence; cleared when the stage is set by hand
+YOUNGER_THAN_METHOD = ("{what} {age:.1f} y is below {floor:.1f} y, the youngest bone age RUS-CHN tells for {sex}s: "
+                       "its figure cannot go lower and over-reads this child")
 
 
 class Engine:
@@ -146,6 +148,7 @@ class Engine:
                                     low_confidence=bool(p[k - 1] < self.classifier.low_confidence)))
         warnings = [INVERTED_WARNING.format(p=inverted_p)] if inverted_p is not None else []
         warnings += [loc.note] if loc.note else []
+        warnings += [w for w in [_younger_than_method("chronological age", age, sex)] if w]
         warnings += [f"{LOW_STAGE_WARNING.format(bone=s.bone)} ({s.confidence:.2f})" for s in stages if s.low_confidence]
         warnings += [f"{r.bone}: region found with low confidence ({r.confidence:.2f})" for r in loc.regions if r.confidence < LOW_REGION_CONFIDENCE]
         return _scored(Assessment(source=film.meta.source, sex=sex, regions=loc.regions, stages=tuple(stages),
@@ -166,11 +169,22 @@ def _scored(a: Assessment) -> Assessment:
 
 def _with_gp(a: Assessment, gp_years: float) -> Assessment:
     """Attach the Greulich-Pyle estimate and flag a disagreement of more than a year with RUS-CHN."""
-    warnings = [w for w in a.warnings if not w.startswith("RUS-CHN and Greulich-Pyle")]
-    if a.range_flag == "within" and abs(gp_years - a.bone_age_years) > DISAGREEMENT_YEARS:
+    warnings = [w for w in a.warnings if not w.startswith(("RUS-CHN and Greulich-Pyle", "Greulich-Pyle estimate"))]
+    young = _younger_than_method("Greulich-Pyle estimate", gp_years, a.sex)
+    if young:
+        warnings.append(young)
+    elif a.range_flag == "within" and abs(gp_years - a.bone_age_years) > DISAGREEMENT_YEARS:
         warnings.append(f"RUS-CHN and Greulich-Pyle estimates differ by {abs(gp_years - a.bone_age_years):.1f} y "
                         f"(> {DISAGREEMENT_YEARS:.0f} y): review the stages")
     return replace(a, gp_bone_age_years=gp_years, warnings=tuple(warnings))
+
+
+def _younger_than_method(what: str, age: float | None, sex: str) -> str | None:
+    """A warning when ``age`` (years) is below the youngest bone age the standard can tell for ``sex``."""
+    floor = load_standard().age_bounds(sex)[0]
+    if age is None or age >= floor:
+        return None
+    return YOUNGER_THAN_METHOD.format(what=what, age=age, floor=floor, sex={"female": "girl", "male": "boy"}[sex])
 
 
 def override_stages(assessment: Assessment, stages: Mapping[str, int]) -> Assessment:

@@ -78,6 +78,11 @@ class RusChnStandard:
         table = self.points[parse_sex(sex)]
         return sum(table[b][0] for b in self.bones), sum(table[b][-1] for b in self.bones)
 
+    def age_bounds(self, sex: str) -> tuple[float, float]:
+        """Youngest and oldest bone ages the method can tell for this sex: the ages of the lowest and highest totals."""
+        lo, hi = self.score_bounds(sex)
+        return self.age_for_score(sex, lo)[0], self.age_for_score(sex, hi)[0]
+
     def age_for_score(self, sex: str, score: float) -> tuple[float, str]:
         """Bone age in years for a total score, and 'below' / 'within' / 'above' the range the method can tell."""
         sex = parse_sex(sex)

@@ -181,3 +181,17 @@ def test_shipped_hands_are_ordered_by_maturity(engine, sex):
     assert child.bone_age_years < 8 and child.range_flag == "within"
     if child.gp_bone_age_years is not None:
         assert child.gp_bone_age_years < 8
+
+
+def test_a_child_younger_than_the_method_is_warned(engine, result):
+    from bone_age.pipeline import _with_gp
+
+    young = engine.assess(SAMPLE, sex="M", chronological_age=2.0)
+    assert any(w.startswith("chronological age 2.0 y is below 3.6 y") for w in young.warnings)
+    assert not any(w.startswith("chronological age") for w in result.warnings)  # 16 y: within the method's ages
+    below = _with_gp(result, 1.5)
+    said = [w for w in below.warnings if "Greulich-Pyle" in w]
+    assert said == [w for w in said if w.startswith("Greulich-Pyle estimate 1.5 y is below 3.6 y")] and len(said) == 1
+    again = _with_gp(below, 1.5)  # recomputed (an override) without repeating itself
+    assert again.warnings == below.warnings
+    assert any(w.startswith("RUS-CHN and Greulich-Pyle") for w in _with_gp(result, 10.0).warnings)

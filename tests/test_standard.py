@@ -35,6 +35,13 @@ def test_min_and_max_totals_flag_the_range(sex):
     assert lo.total_score == sum(STD.points[sex][b][0] for b in STD.bones)
     assert lo.range_flag == "below" and hi.range_flag == "above"
     assert lo.bone_age_text.startswith("<=") and hi.bone_age_text.startswith(">=")
+    assert STD.age_bounds(sex) == (lo.bone_age_years, hi.bone_age_years)
+
+
+def test_age_bounds_are_the_published_ends():
+    # lowest totals 82 (girls) and 69 (boys) fall in the table rows 2.2 y and 3.6 y; 1000 in 17.0 y and 18.0 y
+    assert STD.age_bounds("F") == (2.2, 17.0)
+    assert STD.age_bounds("M") == (3.6, 18.0)
 
 
 @pytest.mark.parametrize("sex", ["female", "male"])

@@ -35,7 +35,7 @@ class FilmCache:
                 self.films = raw["films"]
             else:
                 was = raw.get("made_by", "an unrecorded localizer") if isinstance(raw, dict) else "an unknown tool"
-                _logger.warning("cache %s was made by %s, not %s: not reused, it will be replaced", self.path, was, made_by)
+                _logger.warning("cache %s was made by [%s], not [%s]: not reused, it will be replaced", self.path, was, made_by)
 
     def get(self, key: str, make: Callable[[], Any]) -> Any:
         """The cached entry for ``key``, made (and kept) on first use."""
