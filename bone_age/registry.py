@@ -70,9 +70,12 @@ def default_model(task: str, root: Path | None = None) -> str:
     raise ModelFileMismatch(f"no default {task} model among {names or 'none'}: train one or mark one \"default\": true", where)
 
 
-def optional_model(task: str, choice: str | bool | None, device: str | torch.device = "cpu") -> LoadedModel | None:
-    """An optional companion model: the one named by ``choice``, the task's shipped default when ``choice`` is None
-    or True and one is installed, or None (``False``, or nothing installed)."""
+def optional_model(task: str, choice: str | bool | LoadedModel | None,
+                   device: str | torch.device = "cpu") -> LoadedModel | None:
+    """An optional companion model: ``choice`` when it is a loaded one, the one it names, the task's shipped default
+    when ``choice`` is None or True and one is installed, or None (``False``, or nothing installed)."""
+    if isinstance(choice, LoadedModel):
+        return choice
     if choice is False or not (isinstance(choice, str) or list_models(task)):
         return None
     return load_model(choice if isinstance(choice, str) else default_model(task), device)

@@ -149,6 +149,9 @@ def test_film_classifier_trains_and_gives_the_film_probability(trained, tmp_path
     by_views = card["val_metrics"]["auc_by_views"]
     assert set(by_views) == {"1", "2", "8"} and by_views[str(card["test_time_views"])] == card["val_metrics"]["auc"]
     assert det.film.views == card["test_time_views"]
+    alone = FractureDetector(det.model, device="cpu", film_model=False, polarity=False)
+    bare = alone.detect(trained / "fa" / "images" / "Fractured" / "IMG0000010.jpg")
+    assert alone.film is None and bare.classifier_probability is None and bare.probability == bare.detector_score
     monkeypatch.setenv("BONE_AGE_MODELS", str(tmp_path))  # go on training from the model just made
     train_fracture_film(trained / "fa", tmp_path / "ff_next", epochs=1, size=64, batch=8, device="cpu", init="ff_test")
     assert json.loads((tmp_path / "ff_next.json").read_text())["initialised_from"].startswith("ff_test (sha256 ")

@@ -12,7 +12,7 @@ from ..detection import fit_long_side
 from ..io import Film
 from ..io.film import as_film
 from ..polarity import bone_bright, polarity_check
-from ..registry import LoadedModel, default_model, list_models, load_model, resolve_device
+from ..registry import LoadedModel, default_model, load_model, optional_model, resolve_device
 from .film import FilmClassifier
 from .results import FractureInstance, FractureResult
 
@@ -21,22 +21,20 @@ __all__ = ["FractureDetector", "detect"]
 
 class FractureDetector:
     """Wraps a loaded fracture ``Detector`` (the film scaled so its long side is the card's ``max_size``) and, when
-    a ``fracture_film`` model is installed (or named by ``film_model``), the whole-film classifier that gives the
-    film-level probability and threshold. ``polarity``: the check that reads a film stored inverted (bone dark) the
+    a ``fracture_film`` model is installed (or given or named by ``film_model``; ``False`` for none), the whole-film
+    classifier that gives the film-level probability and threshold (else the detector's highest instance score). ``polarity``: the check that reads a film stored inverted (bone dark) the
     right way round (default the shipped one if present; ``False`` for none)."""
 
     def __init__(self, model: str | LoadedModel | None = None, device: str = "auto",
-                 film_model: str | LoadedModel | None = None, polarity: str | bool | None = None):
+                 film_model: str | bool | LoadedModel | None = None, polarity: str | bool | None = None):
         self.device = resolve_device(device)
         self.polarity = polarity_check(polarity, self.device)
         self.model = model if isinstance(model, LoadedModel) else load_model(model or default_model("fracture"), self.device)
         card = self.model.card
         self.max_side, self.threshold = int(card["max_size"]), float(card["threshold"])
         self.show_score = float(card.get("instance_score_threshold", 0.3))
-        if film_model is None and list_models("fracture_film"):
-            film_model = default_model("fracture_film")
-        self.film = None if film_model is None else FilmClassifier(
-            film_model if isinstance(film_model, LoadedModel) else load_model(film_model, self.device))
+        film = optional_model("fracture_film", film_model, self.device)
+        self.film = FilmClassifier(film) if film else None
         if self.film:
             self.threshold = float(self.film.model.card["threshold"])
 
