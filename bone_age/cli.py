@@ -8,6 +8,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import BoneAgeError
+from .results import HANDS
 
 
 def _cmd_standard(args: argparse.Namespace) -> int:
@@ -51,7 +52,7 @@ def _cmd_assess(args: argparse.Namespace) -> int:
 
     engine = Engine(device=args.device, polarity=_polarity(args))
     film = read_film(args.film)
-    a = engine.assess(film, sex=args.sex, chronological_age=args.age)
+    a = engine.assess(film, sex=args.sex, chronological_age=args.age, hand=args.hand)
     if args.set_stage:
         a = override_stages(a, dict(_parse_override(x) for x in args.set_stage))
     if args.report:
@@ -106,7 +107,8 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
     def score(items):
         results = engine.assess_many([film for _, film in items],
-                                     [sexes.get(p.name) or sexes.get(p.stem) or args.sex for p, _ in items])
+                                     [sexes.get(p.name) or sexes.get(p.stem) or args.sex for p, _ in items],
+                                     hand=args.hand)
         rows = []
         for (path, film), a in zip(items, results):
             if isinstance(a, BoneAgeError):
@@ -323,6 +325,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+HAND_HELP = "the hand read on a film that holds both side by side (RUS-CHN reads the left; default left)"
 AS_STORED_HELP = ("read films as stored, without the grey-scale polarity check (which reads a film stored inverted, "
                   "bone dark, the right way round, with a warning)")
 
@@ -366,6 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--json", action="store_true", help="print the full result as JSON")
     a.add_argument("--device", default="auto", help="auto (GPU when present), cpu or cuda")
     a.add_argument("--as-stored", action="store_true", help=AS_STORED_HELP)
+    a.add_argument("--hand", choices=HANDS, default="left", help=HAND_HELP)
     a.set_defaults(func=_cmd_assess)
 
     sc = _folder_command(sub, "score", "score every film in a folder into a CSV or JSONL file", _cmd_score)
@@ -374,6 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--batch", type=int, default=8, help="films whose crops go through the stage model together")
     sc.add_argument("--reports", metavar="DIR", help="also write a PDF and an annotated PNG per film")
     sc.add_argument("--as-stored", action="store_true", help=AS_STORED_HELP)
+    sc.add_argument("--hand", choices=HANDS, default="left", help=HAND_HELP)
 
     bs = _folder_command(sub, "bonescan", "bone scans (BS-80K layouts): abnormal uptake per region crop or whole-body scan",
                          _cmd_bonescan)

@@ -13,7 +13,7 @@ from .heatmaps import decode_heatmaps
 from .io.film import Film
 from .regions import load_region_rule
 from .registry import LoadedModel
-from .results import Localization
+from .results import HANDS, Localization
 from .transforms import Letterbox, to_model_input
 
 __all__ = ["Localizer"]
@@ -45,8 +45,8 @@ class Localizer:
     keypoints keep a hand's layout (finger joints in sequence away from the wrist, fingers ordered thumb to little
     finger). A hand accepted leaning more than ``UPRIGHT_DEG`` is located again on the film turned upright about it.
     A film at least ``TWO_HANDS_ASPECT`` times wider than tall is searched by halves first (both hands side by side):
-    with a hand on each half the left hand is read and the result's ``note`` says so; with none, the whole film is
-    searched.
+    with a hand on each half the ``hand`` asked for (the left, as RUS-CHN reads, unless told otherwise) is read and the
+    result's ``note`` says so; with none, the whole film is searched.
     """
 
     ORIENTATIONS = (0, 2, 1, 3)  # quarter turns, most likely first
@@ -100,15 +100,18 @@ class Localizer:
         (cxy, cconf), = self.keypoints([crop])
         return cxy + np.array([x0, y0], np.float32), cconf
 
-    def __call__(self, film: Film) -> Localization:
+    def __call__(self, film: Film, hand: str = "left") -> Localization:
+        if hand not in HANDS:
+            raise ValueError(f"hand must be one of {', '.join(HANDS)}, not {hand!r}")
         h, w = film.pixels.shape
         if w >= self.TWO_HANDS_ASPECT * h:  # room for two hands side by side: each half first
             found = [loc for x0, x1 in ((0, w // 2), (w // 2, w)) if (loc := self._locate(film.pixels[:, x0:x1], x0)).is_hand]
             if len(found) == 2:
-                pick = max(found, key=lambda loc: (loc.hand_side == "left", loc.hand_confidence))
+                pick = max(found, key=lambda loc: (loc.hand_side == hand, loc.hand_confidence))
                 half = "left" if pick is found[0] else "right"
+                why = "RUS-CHN reads the left hand" if hand == "left" else "the right hand asked for; RUS-CHN reads the left"
                 return replace(pick, note=f"two hands on the film: the {pick.hand_side} hand was read, on the image's "
-                                          f"{half} half (RUS-CHN reads the left hand)")
+                                          f"{half} half ({why})")
             if found:
                 return found[0]
         return self._locate(film.pixels)

@@ -57,8 +57,9 @@ class Engine:
         return {m.name: m.sha256 for m in models}
 
     def assess(self, source: str | Path | np.ndarray | Film, sex: str | None = None,
-               chronological_age: float | None = None) -> Assessment:
-        """Assess one film. Sex and age come from DICOM tags when present; explicit arguments win.
+               chronological_age: float | None = None, hand: str = "left") -> Assessment:
+        """Assess one film. Sex and age come from DICOM tags when present; explicit arguments win. ``hand``: the
+        hand read on a film that holds both side by side (RUS-CHN reads the left).
 
         Raises ``MissingSex`` when no sex is known, ``NotAHandFilm`` when no hand is found (``FilmTooSmall`` when
         the film is too small to read), ``UnreadableFilm``.
@@ -66,15 +67,17 @@ class Engine:
         t0 = time.perf_counter()
         film = as_film(source)
         read_s = time.perf_counter() - t0
-        result, = self.assess_many([film], [sex], [chronological_age])
+        result, = self.assess_many([film], [sex], [chronological_age], hand)
         if isinstance(result, BoneAgeError):
             raise result
         timings = dict(result.timings_ms, read=round(read_s * 1000, 2), total=round(result.timings_ms["total"] + read_s * 1000, 2))
         return replace(result, timings_ms=timings)
 
-    def assess_many(self, films: list[Film], sexes: list[str | None], ages: list[float | None] | None = None) -> list[Assessment | BoneAgeError]:
+    def assess_many(self, films: list[Film], sexes: list[str | None], ages: list[float | None] | None = None,
+                    hand: str = "left") -> list[Assessment | BoneAgeError]:
         """Assess already-read films; the crops of all of them go through the stage model (and the films through the
-        GP model) in one batch. A film that cannot be assessed gets its exception in its place in the list."""
+        GP model) in one batch. A film that cannot be assessed gets its exception in its place in the list.
+        ``hand``: as in ``assess``."""
         ages = ages or [None] * len(films)
         out: list[Assessment | BoneAgeError | None] = [None] * len(films)
         ready = []  # (index, film with bone bright, sex, age, localization, crops, timings, inverted probability)
@@ -91,7 +94,7 @@ class Engine:
                                        film.meta.source)
                 film, inverted_p = self._bone_bright(film)
                 t["polarity"] = time.perf_counter() - t0
-                loc = self.localizer(film)
+                loc = self.localizer(film, hand)
                 t["localize"] = time.perf_counter() - t0 - t["polarity"]
                 if not loc.is_hand:
                     raise NotAHandFilm(loc.reason, film.meta.source)
@@ -209,9 +212,9 @@ _ENGINES: dict[str, Engine] = {}
 
 
 def assess(source: str | Path | np.ndarray | Film, sex: str | None = None, chronological_age: float | None = None,
-           device: str = "auto") -> Assessment:
+           device: str = "auto", hand: str = "left") -> Assessment:
     """One call: assess a film with the default models (loaded once per process and device)."""
     dev = resolve_device(device)
     if dev not in _ENGINES:
         _ENGINES[dev] = Engine(device=dev)
-    return _ENGINES[dev].assess(source, sex=sex, chronological_age=chronological_age)
+    return _ENGINES[dev].assess(source, sex=sex, chronological_age=chronological_age, hand=hand)

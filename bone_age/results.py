@@ -5,7 +5,9 @@ from dataclasses import dataclass, field
 
 from ._serial import JsonMixin
 
-__all__ = ["FilmMeta", "BoneScore", "ScoreResult", "Region", "Localization", "BoneStage", "Assessment"]
+HANDS = ("left", "right")  # a Localization's hand_side; the hand read when a film holds both
+
+__all__ = ["HANDS", "FilmMeta", "BoneScore", "ScoreResult", "Region", "Localization", "BoneStage", "Assessment"]
 
 
 @dataclass(frozen=True)

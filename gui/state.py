@@ -92,6 +92,7 @@ class ViewerState:
     module_result: Any = None  # a FractureResult, ClavicleResult or BoneScanResult
     sex: str | None = None
     chronological_age: float | None = None
+    hand: str = "left"  # the hand read on a film that holds both side by side
     window: tuple[float, float] = (0.0, 1.0)  # display range of the film's [0, 1] pixels
     _listeners: list[Callable[[str], None]] = field(default_factory=list, repr=False)
 
@@ -117,7 +118,7 @@ class ViewerState:
         """Run the pipeline (call from a worker thread); ``set_assessment`` publishes the result."""
         if self.film is None:
             raise ValueError("open a film first")
-        return engine.assess(self.film, sex=self.sex, chronological_age=self.chronological_age)
+        return engine.assess(self.film, sex=self.sex, chronological_age=self.chronological_age, hand=self.hand)
 
     def set_assessment(self, a: Assessment | None) -> None:
         self.assessment = a

@@ -12,6 +12,7 @@ from PyQt6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, 
 
 from bone_age._resources import assets_dir
 from bone_age.errors import BoneAgeError
+from bone_age.results import HANDS
 from bone_age.standard import load_standard
 
 from .state import MODULES, ViewerState, module_shapes, module_summary
@@ -139,6 +140,10 @@ class MainWindow(QMainWindow):
         self.age.setSpecialValueText("unknown")
         self.age.setValue(-0.1)
         self.age.valueChanged.connect(self._age_changed)
+        self.hand = QComboBox()
+        self.hand.addItems(HANDS)
+        self.hand.setToolTip("The hand read on a film that holds both side by side (RUS-CHN reads the left)")
+        self.hand.currentTextChanged.connect(self._hand_changed)
         self.as_stored = QCheckBox("Read as stored")
         self.as_stored.setToolTip("Skip the grey-scale polarity check, which reads a film stored inverted (bone dark) "
                                   "the right way round and says so in the warnings")
@@ -160,6 +165,7 @@ class MainWindow(QMainWindow):
         form.addRow("Module", self.module)
         form.addRow("Sex", self.sex)
         form.addRow("Chronological age (y)", self.age)
+        form.addRow("Two hands: read", self.hand)
         form.addRow("Grey scale", self.as_stored)
         form.addRow("Window low", self.lo)
         form.addRow("Window high", self.hi)
@@ -300,6 +306,9 @@ class MainWindow(QMainWindow):
     # --- state -> widgets ------------------------------------------------------------------------------
     def _sex_changed(self, text: str) -> None:
         self.state.sex = None if text.startswith("(") else text
+
+    def _hand_changed(self, text: str) -> None:
+        self.state.hand = text
 
     def _age_changed(self, value: float) -> None:
         self.state.chronological_age = None if value < 0 else value

@@ -112,7 +112,7 @@ def test_a_thumbnail_is_turned_away_with_its_size(engine):
     engine.assess(cv2.resize(px, (round(px.shape[1] * s) + 1, round(px.shape[0] * s) + 1), interpolation=cv2.INTER_AREA), sex="M")
 
 
-def test_two_hands_side_by_side_read_the_left_one(engine):
+def test_two_hands_side_by_side_read_the_left_one_unless_asked(engine):
     from dataclasses import replace
 
     from bone_age import read_film
@@ -126,6 +126,12 @@ def test_two_hands_side_by_side_read_the_left_one(engine):
         assert f"the left hand was read, on the image's {half} half" in both.warnings[0]
         xs = [r.center_xy[0] for r in both.regions]
         assert (max(xs) < w) if half == "left" else (min(xs) >= w)
+    asked = engine.assess(replace(film, pixels=np.ascontiguousarray(np.hstack([film.pixels[:, ::-1], film.pixels]))),
+                          sex="M", hand="right")
+    assert asked.hand_side == "right" and "the right hand asked for" in asked.warnings[0]
+    assert [s.stage for s in asked.stages] == [s.stage for s in engine.assess(film, sex="M").stages]
+    with pytest.raises(ValueError, match="hand must be one of left, right"):
+        engine.assess(film, sex="M", hand="both")
     one = engine.assess(replace(film, pixels=np.ascontiguousarray(np.hstack([np.zeros_like(film.pixels), film.pixels]))), sex="M")
     assert [s.stage for s in one.stages] == [s.stage for s in engine.assess(film, sex="M").stages]
     assert not any("two hands" in x for x in one.warnings) and min(r.center_xy[0] for r in one.regions) >= w

@@ -160,3 +160,24 @@ def test_read_as_stored_skips_the_polarity_check(window, qtbot, tmp_path):
         readings[as_stored] = window.state.assessment
     assert readings[False].read_inverted and readings[False].warnings[0].startswith("grey scale inverted")
     assert not readings[True].read_inverted and set(window._engines) == {False, True}
+
+
+@pytest.mark.skipif(not has_models, reason="no shipped models")
+def test_the_hand_read_on_a_two_hand_film_is_chosen(window, qtbot, tmp_path):
+    from PIL import Image
+
+    both = tmp_path / "both.png"
+    right = np.asarray(Image.open(REPO / "assets" / "samples" / "IMG0000035.jpg").convert("L"))  # a right hand
+    Image.fromarray(np.ascontiguousarray(np.hstack([right[:, ::-1], right]))).save(both)
+    assert window.open_path(both)
+    window.sex.setCurrentText("male")
+    read = {}
+    for hand in ("right", "left"):
+        window.state.set_assessment(None)
+        window.hand.setCurrentText(hand)
+        window.run_assessment()
+        qtbot.waitUntil(lambda: window.state.assessment is not None, timeout=60000)
+        read[hand] = window.state.assessment
+    assert read["right"].hand_side == "right" and "right hand asked for" in read["right"].warnings[0]
+    assert min(r.center_xy[0] for r in read["right"].regions) >= right.shape[1]  # the image's right half
+    assert read["left"].hand_side == "left" and max(r.center_xy[0] for r in read["left"].regions) < right.shape[1]
