@@ -123,7 +123,8 @@ def _square_tree(root: Path) -> None:
 
 
 def test_hand_frames_for_training_are_the_located_hand_and_cached(tmp_path):
-    from bone_age.training.gp import _load, hand_boxes, load_rsna_299
+    from bone_age.training.gp import _load, hand_boxes
+    from bone_age.training.rsna import load_rsna_299
 
     _square_tree(tmp_path / "rsna")
     films = load_rsna_299(tmp_path / "rsna", drop_reserved=False)[:3]

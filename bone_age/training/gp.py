@@ -1,7 +1,6 @@
 """Train the Greulich-Pyle regressor on the RSNA 2017 training films (299 px copy), reserved ids dropped."""
 from __future__ import annotations
 
-import csv
 import logging
 import math
 from pathlib import Path
@@ -19,37 +18,14 @@ from ..transforms import to_model_input
 from .augment import random_photometric
 from .common import EpochLog, load_start, make_optimizer, save_model, start_note, start_run, starting_weights, step
 from .film_cache import FilmCache, localizer_identity
-from .rsna import AgedFilm
-from .splits import reserved_ids, split_of
+from .rsna import AgedFilm, load_rsna_299
+from .splits import split_of
 from .stage_data import RSNA_ASPECT, unsquash
 
 _logger = logging.getLogger(__name__)
 MEAN_MONTHS, SD_MONTHS = 127.0, 41.0  # target standardisation (RSNA training set)
 HAND_FRAMING = {"rule": "hand", "margin": 0.1, "aspect": RSNA_ASPECT}  # margin chosen on validation films for v7
 Box = tuple[float, float, float, float]
-
-
-def load_rsna_299(root: Path, drop_reserved: bool = True) -> list[AgedFilm]:
-    """``boneage-training-dataset.csv`` (id, boneage, male) and the images under ``data/299x299.../*_signs``."""
-    root = Path(root)
-    images = {p.stem: p for p in root.glob("data/299x299boneage-training-dataset/*_signs/*.png")}
-    drop = reserved_ids() if drop_reserved else frozenset()
-    with open(root / "boneage-training-dataset.csv", newline="") as f:
-        rows = list(csv.DictReader(f))
-    films = [AgedFilm(r["id"], images[r["id"]], float(r["boneage"]), r["male"].strip().lower() == "true")
-             for r in rows if r["id"] in images and r["id"] not in drop]
-    _logger.info("RSNA 299 px: %d films (%d reserved dropped)", len(films), sum(r["id"] in drop for r in rows))
-    return films
-
-
-def load_rsna_test(root: Path) -> list[AgedFilm]:
-    """The official RSNA 2017 test set (200 films) with its ground truth: for the benchmark only."""
-    root = Path(root)
-    with open(root / "test_csv.csv", newline="", encoding="utf-8-sig") as f:
-        rows = list(csv.DictReader(f))
-    img = root / "data/299x299boneage-training-dataset/test_signs"
-    return [AgedFilm(r["Case ID"], img / f"{r['Case ID']}.png", float(r["Ground truth bone age (months)"]), r["Sex"] == "M")
-            for r in rows]
 
 
 def _augment(img: np.ndarray, rng: np.random.Generator, size: int) -> np.ndarray:

@@ -21,7 +21,7 @@ from ..transforms import to_model_input
 from .augment import random_photometric
 from .common import (EpochLog, load_start, make_optimizer, save_model, start_note, start_run, starting_weights, step,
                      train_mode_frozen_bn, with_imagenet_encoder)
-from .gp import load_rsna_299
+from .rsna import load_rsna_299
 from .rsna import load_rsna_hands
 from .splits import split_of
 from .stage_data import RSNA_ASPECT, StageFilm, load_rus_chn_tree, localize_films, read_crop
