@@ -72,43 +72,22 @@ def _parse_override(text: str) -> tuple[str, int]:
     return bone.strip(), int(stage)
 
 
-def _sex_map(path: str | None) -> dict[str, str]:
-    """A CSV with a film column (path, file name or stem) and a sex column."""
-    if not path:
-        return {}
-    import csv
-
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
-    if not rows:
-        return {}
-    keys = {k.lower(): k for k in rows[0]}
-    film_key = next((keys[k] for k in ("path", "file", "filename", "film", "id") if k in keys), None)
-    sex_key = next((keys[k] for k in ("sex", "gender", "male") if k in keys), None)
-    if film_key is None or sex_key is None:
-        raise ValueError(f"{path}: needs a film column (path/file/id) and a sex column (sex/male)")
-    out = {}
-    for r in rows:
-        v = r[sex_key].strip()
-        sex = {"true": "M", "false": "F"}.get(v.lower(), v) if sex_key.lower() == "male" else v
-        out[Path(r[film_key]).name] = sex
-        out[Path(r[film_key]).stem] = sex
-    return out
-
-
 def _cmd_score(args: argparse.Namespace) -> int:
     from .errors import NotAHandFilm
+    from .patient_table import patient_for, read_patient_table
     from .pipeline import Engine
     from .report import BATCH_FIELDS, batch_row, write_pdf, write_png
+    from .standard import parse_sex
 
     paths = _films_or_error(args)
+    table = read_patient_table(args.patients_csv) if args.patients_csv else {}
+    default_sex = parse_sex(args.sex) if args.sex else None
     engine = Engine(device=args.device, polarity=_polarity(args))
-    sexes = _sex_map(args.sex_csv)
 
     def score(items):
-        results = engine.assess_many([film for _, film in items],
-                                     [sexes.get(p.name) or sexes.get(p.stem) or args.sex for p, _ in items],
-                                     hand=args.hand)
+        patients = [patient_for(table, path) for path, _ in items]
+        results = engine.assess_many([film for _, film in items], [p.sex or default_sex for p in patients],
+                                     [p.age_years for p in patients], hand=args.hand)
         rows = []
         for (path, film), a in zip(items, results):
             if isinstance(a, BoneAgeError):
@@ -373,8 +352,12 @@ def build_parser() -> argparse.ArgumentParser:
     a.set_defaults(func=_cmd_assess)
 
     sc = _folder_command(sub, "score", "score every film in a folder into a CSV or JSONL file", _cmd_score)
-    sc.add_argument("--sex", help="F or M for every film without a sex of its own (DICOM tag or --sex-csv)")
-    sc.add_argument("--sex-csv", help="CSV with a film column (path/file/id) and a sex column (sex, or male true/false)")
+    sc.add_argument("--sex", help="F or M for every film without a sex of its own (DICOM tag or --patients-csv)")
+    sc.add_argument("--patients-csv", "--sex-csv", dest="patients_csv", metavar="CSV",
+                    help="each film's sex and/or chronological age: a film column (path/file/filename/film/id), a sex "
+                         "column (sex/gender F or M, or male true/false) and/or an age column (age/age_years/"
+                         "chronological_age in years, or age_months); checked before any film is read; "
+                         "its values win over the films' DICOM tags")
     sc.add_argument("--batch", type=int, default=8, help="films whose crops go through the stage model together")
     sc.add_argument("--reports", metavar="DIR", help="also write a PDF and an annotated PNG per film")
     sc.add_argument("--as-stored", action="store_true", help=AS_STORED_HELP)

@@ -41,17 +41,38 @@ def test_score_folder_resume_and_errors(tmp_path, capsys):
     assert len(list(csv.DictReader(open(out)))) == 3
 
 
-def test_score_uses_sex_csv_and_jsonl(tmp_path, capsys):
+def test_score_uses_the_patients_csv_and_jsonl(tmp_path, capsys):
+    import json
+
     films = tmp_path / "films"
     films.mkdir()
     shutil.copy(REPO / "assets/samples/IMG0000035.jpg", films / "1234.jpg")
     (tmp_path / "sex.csv").write_text("id,male\n1234,False\n")
     out = tmp_path / "r.jsonl"
     assert main(["score", str(films), "--out", str(out), "--sex-csv", str(tmp_path / "sex.csv"), "--device", "cpu"]) == 0
-    import json
-
     row = json.loads(out.read_text().splitlines()[0])
-    assert row["sex"] == "female" and row["status"] == "scored"
+    assert row["sex"] == "female" and row["status"] == "scored" and row["chronological_age_years"] == ""
+
+    (tmp_path / "patients.csv").write_text("file,sex,age_months\n1234.jpg,M,150\n")
+    out = tmp_path / "r2.jsonl"
+    assert main(["score", str(films), "--out", str(out), "--patients-csv", str(tmp_path / "patients.csv"),
+                 "--sex", "F", "--device", "cpu"]) == 0
+    row = json.loads(out.read_text().splitlines()[0])
+    assert row["sex"] == "male" and row["chronological_age_years"] == 12.5
+    assert row["bone_age_minus_chronological_years"] == pytest.approx(row["bone_age_years"] - 12.5, abs=0.051)
+
+
+def test_a_bad_patients_csv_or_sex_stops_before_any_film(tmp_path, capsys):
+    films = tmp_path / "films"
+    films.mkdir()
+    shutil.copy(REPO / "assets/samples/IMG0000035.jpg", films / "a.jpg")
+    (tmp_path / "p.csv").write_text("file,age\na.jpg,ten\n")
+    out = tmp_path / "r.csv"
+    assert main(["score", str(films), "--out", str(out), "--patients-csv", str(tmp_path / "p.csv"), "--device", "cpu"]) == 2
+    assert "line 2: age 'ten' is not a number" in capsys.readouterr().err
+    assert main(["score", str(films), "--out", str(out), "--sex", "X", "--device", "cpu"]) == 2
+    assert "unknown sex 'X'" in capsys.readouterr().err
+    assert not out.exists()
 
 
 def test_score_without_sex_gives_a_row_not_a_crash(tmp_path, capsys):
