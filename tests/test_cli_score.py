@@ -19,10 +19,16 @@ def _digest(folder: Path) -> dict:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
 
 
-def test_score_folder_resume_and_errors(tmp_path, capsys):
+def _folder_with_hand(tmp_path: Path, name: str) -> Path:
+    """tmp_path/films holding the shipped right-hand sample under ``name``."""
     films = tmp_path / "films"
     films.mkdir()
-    shutil.copy(REPO / "assets/samples/IMG0000035.jpg", films / "hand.jpg")
+    shutil.copy(REPO / "assets/samples/IMG0000035.jpg", films / name)
+    return films
+
+
+def test_score_folder_resume_and_errors(tmp_path, capsys):
+    films = _folder_with_hand(tmp_path, "hand.jpg")
     (films / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 50)
     Image.fromarray((np.random.default_rng(1).random((400, 300)) * 255).astype(np.uint8)).save(films / "noise.png")
     before = _digest(films)
@@ -44,9 +50,7 @@ def test_score_folder_resume_and_errors(tmp_path, capsys):
 def test_score_uses_the_patients_csv_and_jsonl(tmp_path, capsys):
     import json
 
-    films = tmp_path / "films"
-    films.mkdir()
-    shutil.copy(REPO / "assets/samples/IMG0000035.jpg", films / "1234.jpg")
+    films = _folder_with_hand(tmp_path, "1234.jpg")
     (tmp_path / "sex.csv").write_text("id,male\n1234,False\n")
     out = tmp_path / "r.jsonl"
     assert main(["score", str(films), "--out", str(out), "--sex-csv", str(tmp_path / "sex.csv"), "--device", "cpu"]) == 0
@@ -63,9 +67,7 @@ def test_score_uses_the_patients_csv_and_jsonl(tmp_path, capsys):
 
 
 def test_a_bad_patients_csv_or_sex_stops_before_any_film(tmp_path, capsys):
-    films = tmp_path / "films"
-    films.mkdir()
-    shutil.copy(REPO / "assets/samples/IMG0000035.jpg", films / "a.jpg")
+    films = _folder_with_hand(tmp_path, "a.jpg")
     (tmp_path / "p.csv").write_text("file,age\na.jpg,ten\n")
     out = tmp_path / "r.csv"
     assert main(["score", str(films), "--out", str(out), "--patients-csv", str(tmp_path / "p.csv"), "--device", "cpu"]) == 2
@@ -76,9 +78,7 @@ def test_a_bad_patients_csv_or_sex_stops_before_any_film(tmp_path, capsys):
 
 
 def test_score_without_sex_gives_a_row_not_a_crash(tmp_path, capsys):
-    films = tmp_path / "films"
-    films.mkdir()
-    shutil.copy(REPO / "assets/samples/IMG0000035.jpg", films / "a.jpg")
+    films = _folder_with_hand(tmp_path, "a.jpg")
     out = tmp_path / "r.csv"
     assert main(["score", str(films), "--out", str(out), "--device", "cpu"]) == 0
     row = next(csv.DictReader(open(out)))
@@ -112,9 +112,7 @@ def test_assess_many_matches_assess_and_keeps_errors_in_place():
 
 @pytest.mark.skipif(not list_models("polarity"), reason="no shipped polarity model")
 def test_a_film_stored_inverted_is_read_right_unless_as_stored(tmp_path, capsys):
-    films = tmp_path / "films"
-    films.mkdir()
-    shutil.copy(REPO / "assets/samples/IMG0000035.jpg", films / "hand.jpg")
+    films = _folder_with_hand(tmp_path, "hand.jpg")
     Image.fromarray(255 - np.asarray(Image.open(films / "hand.jpg").convert("L"))).save(films / "hand_negative.png")
     rows = {}
     for name, extra in (("checked", []), ("as_stored", ["--as-stored"])):
