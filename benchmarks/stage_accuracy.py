@@ -27,8 +27,7 @@ from bone_age.errors import NotAHandFilm
 from bone_age.io import read_film
 from bone_age.pipeline import Engine
 from bone_age.standard import load_standard
-from bone_age.training.rsna import load_rsna_299, load_rsna_test
-from bone_age.training.rsna import load_rsna_hands
+from bone_age.training.rsna import load_rsna_299, load_rsna_hands, load_rsna_test
 from bone_age.training.splits import reserved_ids, split_of
 from bone_age.training.stage_data import unsquash
 

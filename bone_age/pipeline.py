@@ -151,7 +151,8 @@ class Engine:
                                     low_confidence=bool(p[k - 1] < self.classifier.low_confidence)))
         warnings = [INVERTED_WARNING.format(p=inverted_p)] if inverted_p is not None else []
         warnings += [loc.note] if loc.note else []
-        warnings += [w for w in [_younger_than_method("chronological age", age, sex)] if w]
+        young = _younger_than_method("chronological age", age, sex)
+        warnings += [young] if young else []
         warnings += [f"{LOW_STAGE_WARNING.format(bone=s.bone)} ({s.confidence:.2f})" for s in stages if s.low_confidence]
         warnings += [f"{r.bone}: region found with low confidence ({r.confidence:.2f})" for r in loc.regions if r.confidence < LOW_REGION_CONFIDENCE]
         return _scored(Assessment(source=film.meta.source, sex=sex, regions=loc.regions, stages=tuple(stages),

@@ -22,8 +22,9 @@ __all__ = ["FractureDetector", "detect"]
 class FractureDetector:
     """Wraps a loaded fracture ``Detector`` (the film scaled so its long side is the card's ``max_size``) and, when
     a ``fracture_film`` model is installed (or given or named by ``film_model``; ``False`` for none), the whole-film
-    classifier that gives the film-level probability and threshold (else the detector's highest instance score). ``polarity``: the check that reads a film stored inverted (bone dark) the
-    right way round (default the shipped one if present; ``False`` for none)."""
+    classifier that gives the film-level probability and threshold (else the detector's highest instance score).
+    ``polarity``: the check that reads a film stored inverted (bone dark) the right way round (default the shipped
+    one if present; ``False`` for none)."""
 
     def __init__(self, model: str | LoadedModel | None = None, device: str = "auto",
                  film_model: str | bool | LoadedModel | None = None, polarity: str | bool | None = None):
