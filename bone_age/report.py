@@ -11,6 +11,7 @@ import numpy as np
 from ._atomic import write_bytes, write_image
 from .batch import blank_row
 from .io.film import Film
+from .overlay import raise_clear, stage_color
 from .results import Assessment
 
 __all__ = ["annotate", "write_png", "write_pdf", "batch_row", "BATCH_FIELDS", "NOTICE"]
@@ -24,23 +25,28 @@ BATCH_FIELDS = ["path", "status", "reason", "sex", "chronological_age_years", "b
 
 
 def annotate(pixels: np.ndarray, a: Assessment, max_side: int = 1400) -> np.ndarray:
-    """BGR uint8 image of the film with each region's box, bone name and stage (low confidence in orange); a film
-    read inverted is drawn as it was read, bone bright."""
+    """BGR uint8 image of the film with each region's box, bone name and stage (``overlay.stage_color``: low
+    confidence orange, set by hand blue; labels raised clear of each other); a film read inverted is drawn as it was
+    read, bone bright."""
     pixels = 1.0 - pixels if a.read_inverted else pixels
     s = min(1.0, max_side / max(pixels.shape))
     img = cv2.resize((np.clip(pixels, 0, 1) * 255).astype(np.uint8), None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
     img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
     lw = max(1, round(max(img.shape) / 500))
     fs = max(0.35, max(img.shape) / 2200)
+    texts, rects = [], []
     for r, st in zip(a.regions, a.stages):
-        color = (0, 140, 255) if st.low_confidence else (0, 200, 0)
-        if st.overridden:
-            color = (255, 160, 0)
+        color = stage_color(st)[::-1]
         x1, y1, x2, y2 = (int(v * s) for v in r.box_xyxy)
         cv2.rectangle(img, (x1, y1), (x2, y2), color, lw)
         label = f"{r.bone} {st.stage}"
-        cv2.putText(img, label, (x1, max(12, y1 - 3)), cv2.FONT_HERSHEY_SIMPLEX, fs, (0, 0, 0), lw + 2, cv2.LINE_AA)
-        cv2.putText(img, label, (x1, max(12, y1 - 3)), cv2.FONT_HERSHEY_SIMPLEX, fs, color, lw, cv2.LINE_AA)
+        (tw, th), base = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, fs, lw + 2)
+        texts.append((label, color, base))
+        rects.append((x1, y1 - 3 - th - base, tw, th + base))
+    for (label, color, base), (x, y, _, h) in zip(texts, raise_clear(rects)):
+        org = (int(x), max(12, round(y + h - base)))  # the text's baseline
+        cv2.putText(img, label, org, cv2.FONT_HERSHEY_SIMPLEX, fs, (0, 0, 0), lw + 2, cv2.LINE_AA)
+        cv2.putText(img, label, org, cv2.FONT_HERSHEY_SIMPLEX, fs, color, lw, cv2.LINE_AA)
     return img
 
 

@@ -12,6 +12,7 @@ from PyQt6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, 
 
 from bone_age._resources import assets_dir
 from bone_age.errors import BoneAgeError
+from bone_age.overlay import raise_clear, stage_color
 from bone_age.results import HANDS
 from bone_age.standard import load_standard
 
@@ -52,6 +53,25 @@ class _Worker(QObject):
             self.failed.emit(f"{type(exc).__name__}: {exc}")
 
 
+def _add_labels(scene: QGraphicsScene, labels: list[tuple[str, QColor, tuple[float, float]]], film_width: int) -> None:
+    """Each (text, colour, anchor) just above its anchor (scene pixels) on a dark backing, legible over bone, raised
+    clear of the labels before it (``overlay.raise_clear``); scaled with the film."""
+    scale = max(1.0, film_width / 800)
+    items = []
+    for text, color, (x, y) in labels:
+        item = scene.addText(text)
+        item.setDefaultTextColor(color)
+        item.setScale(scale)
+        item.setPos(x, y - 18 * scale)
+        item.setZValue(2)
+        items.append(item)
+    rects = [item.sceneBoundingRect() for item in items]
+    for item, rect, (x, y, w, h) in zip(items, rects, raise_clear([(r.x(), r.y(), r.width(), r.height()) for r in rects])):
+        item.moveBy(0, y - rect.y())
+        back = scene.addRect(QRectF(x, y, w, h), QPen(Qt.PenStyle.NoPen), QBrush(QColor(0, 0, 0, 160)))
+        back.setZValue(1)
+
+
 class FilmView(QGraphicsView):
     def __init__(self):
         super().__init__()
@@ -67,16 +87,14 @@ class FilmView(QGraphicsView):
         h, w = pixels.shape
         img = QImage(pixels.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
         scene.addPixmap(QPixmap.fromImage(img))
+        labels = []
         for r, s in zip(regions, stages):
-            color = QColor(255, 160, 0) if s.overridden else QColor(255, 120, 0) if s.low_confidence else QColor(0, 200, 0)
+            color = QColor(*stage_color(s))
             x1, y1, x2, y2 = r.box_xyxy
             pen = QPen(color)
             pen.setWidthF(max(1.0, w / 500))
             scene.addRect(QRectF(x1, y1, x2 - x1, y2 - y1), pen)
-            label = scene.addText(f"{r.bone} {s.stage}")
-            label.setDefaultTextColor(color)
-            label.setScale(max(1.0, w / 800))
-            label.setPos(x1, y1 - 18 * max(1.0, w / 800))
+            labels.append((f"{r.bone} {s.stage}", color, (x1, y1)))
         for sh in shapes:
             pen = QPen(QColor(*sh.color))
             pen.setWidthF(max(1.0, w / 500))
@@ -88,10 +106,8 @@ class FilmView(QGraphicsView):
                 scene.addPolygon(QPolygonF([QPointF(x, y) for x, y in sh.points]), pen)
                 anchor = sh.points[0]
             if sh.label:
-                label = scene.addText(sh.label)
-                label.setDefaultTextColor(QColor(*sh.color))
-                label.setScale(max(1.0, w / 800))
-                label.setPos(anchor[0], anchor[1] - 18 * max(1.0, w / 800))
+                labels.append((sh.label, QColor(*sh.color), anchor))
+        _add_labels(scene, labels, w)
         self.setSceneRect(QRectF(0, 0, w, h))
         if fit is not None:
             self._fit = fit

@@ -54,6 +54,8 @@ def test_window_level_changes_display(window):
 
 @pytest.mark.skipif(not has_models, reason="no shipped models")
 def test_assess_override_and_export(window, qtbot, tmp_path):
+    from PyQt6.QtWidgets import QGraphicsTextItem
+
     from gui.window import regions_rect
 
     assert window.open_path(SAMPLE)
@@ -62,6 +64,8 @@ def test_assess_override_and_export(window, qtbot, tmp_path):
     qtbot.waitUntil(lambda: window.state.assessment is not None, timeout=60000)
     a = window.state.assessment
     assert "Bone age (RUS-CHN)" in window.summary.text()
+    labels = [it.sceneBoundingRect() for it in window.view.scene().items() if isinstance(it, QGraphicsTextItem)]
+    assert len(labels) == 13 and not any(p.intersects(q) for i, p in enumerate(labels) for q in labels[i + 1:])
     shown = window.view.mapToScene(window.view.viewport().rect()).boundingRect()
     hand = regions_rect(a.regions, margin=0)
     assert shown.contains(hand) and shown.width() * shown.height() < 0.5 * window.state.film.pixels.size  # zoomed to the hand
