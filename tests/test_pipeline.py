@@ -149,7 +149,9 @@ def test_a_leaning_hand_is_read_upright(engine):
     for angle in (45, -45, 60):
         turned = cv2.warpAffine(film.pixels, cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0), (w, h))
         leaning = engine.assess(replace(film, pixels=turned), sex="M")
-        assert abs(leaning.bone_age_years - upright.bone_age_years) <= 0.6, angle  # 15.6 y at 45 deg before the upright pass
+        # compared in points, not years: near the top of the boys' table 9 points move the age 0.7 y (951 -> 960:
+        # 16.4 -> 17.1 y); with stage v8, 45 and 60 degrees read 919 and 792 points without the upright pass, 951 upright
+        assert abs(leaning.total_score - upright.total_score) <= 25, angle
     loc = engine.localizer
     xy = np.array([[100.0, 100.0]] * len(loc.names))
     for name, point in (("radius", (0, 0)), ("ulna", (0, 20)), ("middle_finger_mcp", (60, 10))):
