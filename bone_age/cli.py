@@ -74,13 +74,16 @@ def _parse_override(text: str) -> tuple[str, int]:
 
 def _cmd_score(args: argparse.Namespace) -> int:
     from .errors import NotAHandFilm
-    from .patient_table import patient_for, read_patient_table
+    from .patient_table import films_without_row, patient_for, read_patient_table
     from .pipeline import Engine
     from .report import BATCH_FIELDS, batch_row, write_pdf, write_png
     from .standard import parse_sex
 
     paths = _films_or_error(args)
     table = read_patient_table(args.patients_csv) if args.patients_csv else {}
+    if args.patients_csv and (unnamed := films_without_row(table, paths)):
+        print(f"warning: {args.patients_csv} has no row for {len(unnamed)} of {len(paths)} films (e.g. "
+              f"{', '.join(p.name for p in unnamed[:3])}): their sex and age come from the film or --sex", file=sys.stderr)
     default_sex = parse_sex(args.sex) if args.sex else None
     engine = Engine(device=args.device, polarity=_polarity(args))
 

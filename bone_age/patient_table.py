@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .standard import parse_sex
 
-__all__ = ["Patient", "read_patient_table", "patient_for"]
+__all__ = ["Patient", "read_patient_table", "patient_for", "films_without_row"]
 
 FILM_COLUMNS = ("path", "file", "filename", "film", "id")
 SEX_COLUMNS = ("sex", "gender", "male")  # 'male' holds true/false
@@ -84,3 +84,8 @@ def read_patient_table(path: str | Path) -> dict[str, Patient]:
 def patient_for(table: dict[str, Patient], film: Path) -> Patient:
     """The film's row, looked up by file name, then by stem; an empty Patient when the table has none."""
     return table.get(film.name) or table.get(film.stem) or Patient()
+
+
+def films_without_row(table: dict[str, Patient], films: list[Path]) -> list[Path]:
+    """The films the table names neither by file name nor by stem (a typo in an id, a film added later)."""
+    return [f for f in films if f.name not in table and f.stem not in table]

@@ -56,6 +56,7 @@ def test_score_uses_the_patients_csv_and_jsonl(tmp_path, capsys):
     assert main(["score", str(films), "--out", str(out), "--sex-csv", str(tmp_path / "sex.csv"), "--device", "cpu"]) == 0
     row = json.loads(out.read_text().splitlines()[0])
     assert row["sex"] == "female" and row["status"] == "scored" and row["chronological_age_years"] == ""
+    assert "no row" not in capsys.readouterr().err
 
     (tmp_path / "patients.csv").write_text("file,sex,age_months\n1234.jpg,M,150\n")
     out = tmp_path / "r2.jsonl"
@@ -64,6 +65,11 @@ def test_score_uses_the_patients_csv_and_jsonl(tmp_path, capsys):
     row = json.loads(out.read_text().splitlines()[0])
     assert row["sex"] == "male" and row["chronological_age_years"] == 12.5
     assert row["bone_age_minus_chronological_years"] == pytest.approx(row["bone_age_years"] - 12.5, abs=0.051)
+
+    (tmp_path / "other.csv").write_text("id,sex\n9999,F\n")  # names no film in the folder
+    assert main(["score", str(films), "--out", str(tmp_path / "r3.csv"), "--patients-csv", str(tmp_path / "other.csv"),
+                 "--sex", "M", "--device", "cpu"]) == 0
+    assert "has no row for 1 of 1 films (e.g. 1234.jpg)" in capsys.readouterr().err
 
 
 def test_a_bad_patients_csv_or_sex_stops_before_any_film(tmp_path, capsys):

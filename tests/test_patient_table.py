@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from bone_age.patient_table import Patient, patient_for, read_patient_table
+from bone_age.patient_table import Patient, films_without_row, patient_for, read_patient_table
 
 
 def _csv(tmp_path, text: str) -> Path:
@@ -18,6 +18,7 @@ def test_sex_and_age_by_file_name_and_stem(tmp_path):
     assert patient_for(table, Path("b.jpg")) == Patient("male", None)
     assert patient_for(table, Path("c.dcm")) == Patient(None, 10.5)
     assert patient_for(table, Path("d.png")) == Patient()
+    assert films_without_row(table, [Path("x/a.png"), Path("b.jpg"), Path("d.png")]) == [Path("d.png")]
 
 
 def test_male_flag_and_age_in_years(tmp_path):
