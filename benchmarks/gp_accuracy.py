@@ -22,9 +22,8 @@ from bone_age.io import read_film
 from bone_age.localize import Localizer
 from bone_age.pipeline import Engine
 from bone_age.registry import default_model, load_model
-from bone_age.training.rsna import load_rsna_test
 from bone_age.training.metrics import mae_interval
-from bone_age.training.rsna import load_rsna_hands
+from bone_age.training.rsna import load_rsna_hands, load_rsna_test
 from bone_age.training.splits import split_of
 from bone_age.training.stage_data import unsquash
 

@@ -81,11 +81,16 @@ def read_patient_table(path: str | Path) -> dict[str, Patient]:
     return table
 
 
+def _row(table: dict[str, Patient], film: Path) -> Patient | None:
+    """The film's row, looked up by file name, then by stem."""
+    return table.get(film.name) or table.get(film.stem)
+
+
 def patient_for(table: dict[str, Patient], film: Path) -> Patient:
-    """The film's row, looked up by file name, then by stem; an empty Patient when the table has none."""
-    return table.get(film.name) or table.get(film.stem) or Patient()
+    """The film's row; an empty Patient when the table has none."""
+    return _row(table, film) or Patient()
 
 
 def films_without_row(table: dict[str, Patient], films: list[Path]) -> list[Path]:
-    """The films the table names neither by file name nor by stem (a typo in an id, a film added later)."""
-    return [f for f in films if f.name not in table and f.stem not in table]
+    """The films the table does not name (a typo in an id, a film added later)."""
+    return [f for f in films if _row(table, f) is None]
