@@ -20,23 +20,25 @@ from tqdm import tqdm
 from _common import write_result
 from bone_age.errors import NotAHandFilm, UnreadableFilm
 from bone_age.io import read_film
-from bone_age.pipeline import Engine
+from bone_age.pipeline import UNSURE_HAND, Engine
 from bone_age.training.hand_gate import fracatlas_films
 
 
-def outcome(engine: Engine, path: Path) -> tuple[str, dict[str, tuple[float, float | None, str]]]:
-    """('read' | 'gate' | 'joints' | 'unreadable', {sex: (RUS-CHN years, GP years, range flag)})."""
+def outcome(engine: Engine, path: Path) -> tuple[str, dict[str, tuple[float, float | None, str]], bool]:
+    """('read' | 'gate' | 'joints' | 'unreadable', {sex: (RUS-CHN years, GP years, range flag)}, whether the hand
+    was located less surely than usual)."""
     try:
         film = read_film(path)
-        ages = {}
+        ages, unsure = {}, False
         for sex in ("F", "M"):
             a = engine.assess(film, sex=sex)
             ages[sex] = (a.bone_age_years, a.gp_bone_age_years, a.range_flag)
-        return "read", ages
+            unsure = any(w.startswith(UNSURE_HAND.split("(")[0]) for w in a.warnings)
+        return "read", ages, unsure
     except UnreadableFilm:
-        return "unreadable", {}
+        return "unreadable", {}, False
     except NotAHandFilm as exc:
-        return ("joints" if exc.reason.startswith("a hand film") else "gate"), {}
+        return ("joints" if exc.reason.startswith("a hand film") else "gate"), {}, False
 
 
 def agreement(readings: list[tuple[float, float | None, str]]) -> dict:
@@ -55,13 +57,17 @@ def main() -> None:
     films = [f for f in fracatlas_films(args.data) if f.hand]
     rows = []
     for f in tqdm(films, desc="FracAtlas hands", mininterval=10):
-        kind, ages = outcome(engine, f.path)
-        rows.append({"id": f.path.name, "gate_split": f.split, "outcome": kind, "ages": ages})
+        kind, ages, unsure = outcome(engine, f.path)
+        rows.append({"id": f.path.name, "gate_split": f.split, "outcome": kind, "ages": ages, "unsure": unsure})
     result = {}
     for group, sel in (("gate_held_out", [r for r in rows if r["gate_split"] != "train"]),
                        ("gate_train", [r for r in rows if r["gate_split"] == "train"])):
         result[group] = {"n_films": len(sel), **{k: sum(r["outcome"] == k for r in sel) for k in ("read", "gate", "joints", "unreadable")}}
     read = [r for r in rows if r["outcome"] == "read"]
+    result["read_with_the_unsure_hand_warning"] = sum(r["unsure"] for r in read)
+    result["rus_vs_gp_within_range_by_unsure_hand_warning"] = {
+        label: {sex: agreement([r["ages"][sex] for r in read if r["unsure"] == flag]) for sex in ("F", "M")}
+        for label, flag in (("warned", True), ("not_warned", False))}
     result["rus_vs_gp_within_range"] = {sex: agreement([r["ages"][sex] for r in read]) for sex in ("F", "M")}
     result["rus_vs_gp_children"] = {sex: agreement([a for a in (r["ages"][sex] for r in read) if a[1] is not None and a[1] < 14])
                                     for sex in ("F", "M")}

@@ -84,7 +84,8 @@ def main() -> None:
     if args.update_card:
         keys = ("rsna2017_official_test", "rsna_hands_heldout_unsquashed", "without_test_time_flip", "input_framing",
                 "read_whole_for_want_of_a_hand")
-        update_card_metrics(name, {k: result[k] for k in keys if k in result},
+        located_by = {"localizer": localizer.model.name} if localizer else {}
+        update_card_metrics(name, {**{k: result[k] for k in keys if k in result}, **located_by},
                             "python benchmarks/gp_accuracy.py --rsna299 <RSNA 299 root> --update-card")
 
 

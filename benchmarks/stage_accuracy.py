@@ -1,6 +1,7 @@
 """RUS-CHN path vs the films' Greulich-Pyle bone age, on held-out RSNA films; per-bone stage vs age.
 
-    python benchmarks/stage_accuracy.py [--rsna299 DIR] [--stages NAME] [--update-card] [--validation]
+    python benchmarks/stage_accuracy.py [--rsna299 DIR] [--stages NAME] [--localizer NAME] [--update-card] [--validation]
+    python benchmarks/stage_accuracy.py --rsna299 DIR --validation-only [--localizer NAME]
 
 Held-out: rsna_hands films whose id hashes to 'test' (never trained or tuned on) and, separately, the reserved
 evaluation films from the 299 px RSNA copy (--rsna299; low resolution, stretched back from the copy's 1:1 squash to the
@@ -10,7 +11,9 @@ training films only. Every figure is given for all films and again for the films
 method can tell for the sex (RUS-CHN totals span 2.2-17.0 y for girls, 3.6-18.0 y for boys: a younger child is read at
 least at the floor), with a calibration fitted on such training films. ``--validation`` adds, as a diagnostic and never as a held-out figure (these films chose the
 models), the bias on the validation films per source and per age band. Writes benchmarks/results/stage_accuracy.json
-and stage_vs_age.png.
+and stage_vs_age.png. ``--validation-only`` reads the validation films alone (choosing between localizers or stage
+models without touching the held-out films), the Greulich-Pyle model's reading beside, and writes
+stage_accuracy_val.json.
 """
 from __future__ import annotations
 
@@ -50,8 +53,11 @@ def main() -> None:
     ap.add_argument("--update-card", action="store_true", help="write the held-out metrics into the stage model's card")
     ap.add_argument("--rsna299", type=Path, help="root of the 299 px RSNA copy (reserved films; left out without it)")
     ap.add_argument("--validation", action="store_true", help="also the validation films' bias per source and age band")
+    ap.add_argument("--validation-only", action="store_true", help="the validation films alone (for choosing models)")
+    ap.add_argument("--localizer", default=None, help="localizer model (default: the shipped default)")
     args = ap.parse_args()
-    engine = Engine(stages=args.stages, gp=False, device="cpu")
+    args.validation |= args.validation_only
+    engine = Engine(localizer=args.localizer, stages=args.stages, gp=None if args.validation_only else False, device="cpu")
     std = load_standard()
     reserved = reserved_ids()
     hands = load_rsna_hands(DATA / "rsna_hands")
@@ -62,6 +68,8 @@ def main() -> None:
         if args.validation:
             held = {f.id for f in hands}
             films += [(f, "val_299px") for f in load_rsna_299(args.rsna299) if split_of(f.id) == "val" and f.id not in held]
+    if args.validation_only:
+        films = [(f, g) for f, g in films if g in VALIDATION]
     rows = []
     for f, group in tqdm(films, desc="assessing", mininterval=10):
         try:
@@ -74,8 +82,18 @@ def main() -> None:
         lo, hi = std.age_bounds("male" if f.male else "female")
         rows.append({"id": f.id, "group": group, "rejected": False, "male": f.male, "age": age,
                      "label_range": "below" if age < lo else "above" if age > hi else "within",
-                     "rus": a.bone_age_years, "score": a.total_score, "stages": [s.stage for s in a.stages]})
+                     "rus": a.bone_age_years, "gp": a.gp_bone_age_years, "score": a.total_score,
+                     "stages": [s.stage for s in a.stages]})
     ok = [r for r in rows if not r["rejected"]]
+    if args.validation_only:
+        val = [r for r in ok if r["group"] in VALIDATION]
+        write_result("stage_accuracy_val", {
+            "model": engine.classifier.model.name, "localizer": engine.localizer.model.name,
+            "rejected_as_not_hand": {g: sum(r["rejected"] for r in rows if r["group"] == g) for g in VALIDATION},
+            "pooled": metrics(np.array([r["rus"] for r in val]), np.array([r["age"] for r in val])),
+            "gp_pooled": metrics(np.array([r["gp"] for r in val]), np.array([r["age"] for r in val])),
+            "validation_bias_diagnostic": validation_bias(val)})
+        return
     calib = calibration([r for r in ok if r["group"] == "train"])
     calib_in = calibration([r for r in ok if r["group"] == "train" and r["label_range"] == "within"])
     result = {"model": engine.classifier.model.name, "localizer": engine.localizer.model.name,
@@ -100,7 +118,8 @@ def main() -> None:
     print(json.dumps({k: v for k, v in result.items() if k in GROUPS}, indent=1)[:4000])
     if args.update_card:
         update_card_metrics(engine.classifier.model.name,
-                            {**{k: result[k] for k in GROUPS if k in result}, "calibration_fitted_on_train": calib},
+                            {**{k: result[k] for k in GROUPS if k in result}, "calibration_fitted_on_train": calib,
+                             "localizer": engine.localizer.model.name},
                             "python benchmarks/stage_accuracy.py --rsna299 <RSNA 299 root> --update-card"
                             if args.rsna299 else "python benchmarks/stage_accuracy.py --update-card")
 

@@ -252,7 +252,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         from .training.localizer import train_localizer
 
         train_localizer(Path(args.data), Path(args.out), epochs=args.epochs, device=args.device, limit=args.limit,
-                        overwrite=args.overwrite)
+                        overwrite=args.overwrite, init=args.init, lr=args.lr or 2e-3, rotate_deg=args.rotate,
+                        min_scale=args.min_scale)
     elif args.what == "stages" and args.rus_chn_root:
         from .training.stages import train_supervised
 
@@ -402,10 +403,14 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--size", type=int, help="gp: input size in pixels (default 192, or --init's); hand-gate, polarity: (160); bonescan-wholebody: long side (1024); fracture: long side (512); fracture-film: square side (512)")
     t.add_argument("--crop", type=int, help="fracture: train on square windows of this many pixels cut from the films "
                                             "at --size (zoomed training; inference reads the whole film at --size)")
-    t.add_argument("--init", help="gp, fracture, fracture-film, stages (weak): go on training from this shipped model's weights "
+    t.add_argument("--rotate", type=float, default=25.0,
+                   help="localizer: training films are turned by up to this many degrees either way (default 25)")
+    t.add_argument("--min-scale", type=float, default=0.75,
+                   help="localizer: smallest scale of a training film in the input, 1 = fitted (default 0.75)")
+    t.add_argument("--init", help="localizer, gp, fracture, fracture-film, stages (weak): go on training from this shipped model's weights "
                                   "(gp: and its input size, unless --size)")
-    t.add_argument("--lr", type=float, help="gp, fracture, fracture-film, stages (weak): peak learning rate of the one-cycle schedule "
-                                            "(default 2e-3 gp, 1e-3 fracture and stages)")
+    t.add_argument("--lr", type=float, help="localizer, gp, fracture, fracture-film, stages (weak): peak learning rate of the "
+                                            "one-cycle schedule (default 2e-3 localizer and gp, 1e-3 fracture and stages)")
     t.add_argument("--read-weight", type=float, default=0.0,
                    help="stages (weak): share of the age loss taken on the stages as read (each bone's median), "
                         "straight through the expected points (default 0: expected points only)")

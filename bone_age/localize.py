@@ -39,19 +39,23 @@ class Localizer:
     """Wraps a loaded localizer model; ``__call__`` returns a ``Localization`` in film pixels.
 
     With a ``gate``, the whole film must first pass the hand-film gate (a foot's toes can keep a hand's layout);
-    a film it turns away is not searched further. Then two passes per orientation (0, 180, 90, 270 degrees, until a
-    hand is found): the whole film letterboxed, then, if anything hand-like was seen, a square crop around it for the
-    final keypoints. A film is a hand when the mean keypoint confidence reaches ``card['hand_threshold']`` and the
-    keypoints keep a hand's layout (finger joints in sequence away from the wrist, fingers ordered thumb to little
-    finger). A hand accepted leaning more than ``UPRIGHT_DEG`` is located again on the film turned upright about it.
+    a film it turns away is not searched further. Then the whole film is looked at letterboxed in its four quarter turns
+    (as it lies first: seen there as surely as the usual validation hand, it is tried before the other turns are looked
+    at) and, most confident turn first until a hand is found, again on a square crop around the keypoints seen (around their
+    surer half when the hand was seen unsurely: a small hand on a large film is only found from closer; such a hand must
+    then be as sure as the usual validation hand, ``card['usual_hand_confidence']``) for the final keypoints. A film is
+    a hand when the mean keypoint confidence reaches ``card['hand_threshold']`` and the keypoints keep a hand's layout
+    (finger joints in sequence away from the wrist, fingers ordered thumb to little finger). A hand accepted leaning more than ``UPRIGHT_DEG`` is located again on the film turned upright about it.
     A film at least ``TWO_HANDS_ASPECT`` times wider than tall is searched by halves first (both hands side by side):
     with a hand on each half the ``hand`` asked for (the left, as RUS-CHN reads, unless told otherwise) is read and the
-    result's ``note`` says so; with none, the whole film is searched.
+    result's ``note`` says so; with none, the whole film is searched. A less wide film is searched by halves when the
+    whole of it passed the gate but no hand was accepted on it (a hand found so is, again, held to the usual confidence).
     """
 
-    ORIENTATIONS = (0, 2, 1, 3)  # quarter turns, most likely first
+    ORIENTATIONS = (0, 2, 1, 3)  # quarter turns; searched in the order of the keypoints' confidence
     UPRIGHT_DEG = 20.0  # a hand leaning more than this is located again turned upright
     TWO_HANDS_ASPECT = 1.5  # a film this much wider than tall is searched by halves first (two hands side by side)
+    SEARCH = "quarter turns by confidence, a closer look when unsure, halves of squarer films"  # cached results keep it
 
     def __init__(self, model: LoadedModel, gate: HandGate | None = None):
         self.model = model
@@ -60,6 +64,7 @@ class Localizer:
         self.letterbox = Letterbox(int(model.card["input_size"]))
         self.stride = int(model.card["heatmap_stride"])
         self.threshold = float(model.card.get("hand_threshold", 0.0))
+        self.usual_confidence = float(model.card.get("usual_hand_confidence", 0.0))  # below: regions worth a check
         self.margin = float(model.card.get("refine_margin", 0.15))
         self.rule = load_region_rule()
 
@@ -79,10 +84,13 @@ class Localizer:
     def _named(self, xy: np.ndarray, conf: np.ndarray) -> dict[str, tuple[float, float, float]]:
         return {n: (float(x), float(y), float(c)) for n, (x, y), c in zip(self.names, xy, conf)}
 
-    def _accept(self, xy: np.ndarray, conf: np.ndarray) -> tuple[bool, str]:
-        mean = float(np.mean(conf))
-        if mean < self.threshold:
-            return False, f"no hand found (keypoint confidence {mean:.2f} < {self.threshold:.2f})"
+    def _accept(self, xy: np.ndarray, conf: np.ndarray, closer: bool = False) -> tuple[bool, str]:
+        """A hand when the mean confidence reaches the threshold (for a hand ``closer`` looking found only, unsure
+        at first sight: the usual confidence of the validation hands) and the keypoints keep a hand's layout."""
+        mean, bar = float(np.mean(conf)), self.usual_confidence if closer else self.threshold
+        if mean < bar:
+            seen = " for a hand found only from closer" if closer else ""
+            return False, f"no hand found (keypoint confidence {mean:.2f} < {bar:.2f}{seen})"
         return self._layout(self._named(xy, conf))
 
     def _refine(self, image: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -104,17 +112,27 @@ class Localizer:
         if hand not in HANDS:
             raise ValueError(f"hand must be one of {', '.join(HANDS)}, not {hand!r}")
         h, w = film.pixels.shape
-        if w >= self.TWO_HANDS_ASPECT * h:  # room for two hands side by side: each half first
-            found = [loc for x0, x1 in ((0, w // 2), (w // 2, w)) if (loc := self._locate(film.pixels[:, x0:x1], x0)).is_hand]
-            if len(found) == 2:
-                pick = max(found, key=lambda loc: (loc.hand_side == hand, loc.hand_confidence))
-                half = "left" if pick is found[0] else "right"
-                why = "RUS-CHN reads the left hand" if hand == "left" else "the right hand asked for; RUS-CHN reads the left"
-                return replace(pick, note=f"two hands on the film: the {pick.hand_side} hand was read, on the image's "
-                                          f"{half} half ({why})")
-            if found:
-                return found[0]
-        return self._locate(film.pixels)
+        if w >= self.TWO_HANDS_ASPECT * h and (pick := self._by_halves(film.pixels, hand)):
+            return pick
+        whole = self._locate(film.pixels)
+        gate_passed = self.gate is None or (whole.hand_film_probability or 0.0) >= self.gate.threshold
+        if not whole.is_hand and gate_passed and h < w < self.TWO_HANDS_ASPECT * h:  # two hands on a squarer film?
+            pick = self._by_halves(film.pixels, hand)  # found only from closer: held to the usual confidence
+            if pick is not None and pick.hand_confidence >= self.usual_confidence:
+                return pick
+        return whole
+
+    def _by_halves(self, pixels: np.ndarray, hand: str) -> Localization | None:
+        """The hand found on the left or right half of ``pixels``: the one asked for when both halves hold one."""
+        w = pixels.shape[1]
+        found = [loc for x0, x1 in ((0, w // 2), (w // 2, w)) if (loc := self._locate(pixels[:, x0:x1], x0)).is_hand]
+        if len(found) == 2:
+            pick = max(found, key=lambda loc: (loc.hand_side == hand, loc.hand_confidence))
+            half = "left" if pick is found[0] else "right"
+            why = "RUS-CHN reads the left hand" if hand == "left" else "the right hand asked for; RUS-CHN reads the left"
+            return replace(pick, note=f"two hands on the film: the {pick.hand_side} hand was read, on the image's "
+                                      f"{half} half ({why})")
+        return found[0] if found else None
 
     def _locate(self, pixels: np.ndarray, x0: int = 0) -> Localization:
         """The hand on ``pixels`` (a film, or the part of one that starts at column ``x0``), in film pixels."""
@@ -129,17 +147,15 @@ class Localizer:
         return self._result(pixels, k, xy, conf, ok, why, gate_p, x0)
 
     def _search(self, pixels: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, bool, str]:
-        """Quarter turns until a hand is accepted; else the most confident turn. (turn, keypoints, conf, ok, why)."""
+        """The quarter turns, most confident first, each looked at closer, until a hand is accepted; else the most
+        confident turn. (turn, keypoints, conf, ok, why)."""
         best = None
-        for k in self.ORIENTATIONS:
-            rotated = np.ascontiguousarray(np.rot90(pixels, k))
-            (xy, conf), = self.keypoints([rotated])
+        for k, rotated, xy, conf in self._turns(pixels):
             verdict = self._accept(xy, conf)
-            if float(conf.mean()) >= self.threshold:  # something hand-like: look closer before judging its layout
-                rxy, rconf = self._refine(rotated, xy)
-                refined = self._accept(rxy, rconf)
-                if refined[0] or not verdict[0]:
-                    xy, conf, verdict = rxy, rconf, refined
+            rxy, rconf = self._refine(rotated, self._core(xy, conf))
+            refined = self._accept(rxy, rconf, closer=float(conf.mean()) < self.threshold)
+            if refined[0] or not verdict[0]:
+                xy, conf, verdict = rxy, rconf, refined
             ok, why = verdict
             if ok:
                 xy, conf = self._upright(rotated, xy, conf)
@@ -148,6 +164,27 @@ class Localizer:
             if ok:
                 break
         return best
+
+    def _turns(self, pixels: np.ndarray):
+        """(turn, turned image, keypoints, confidences) of the first look, surest turn first. A film seen as it lies as
+        surely as the usual validation hand is tried so before the other turns are looked at (most films: one pass)."""
+        def turned(k: int) -> np.ndarray:
+            return np.ascontiguousarray(np.rot90(pixels, k))
+
+        first, rest = self.ORIENTATIONS[0], self.ORIENTATIONS[1:]
+        (xy, conf), = self.keypoints([np.rot90(pixels, first)])
+        seen = {first: (xy, conf)}
+        if float(conf.mean()) >= self.usual_confidence:
+            yield first, turned(first), xy, conf
+            seen = {}
+        seen.update(zip(rest, self.keypoints([np.rot90(pixels, k) for k in rest])))
+        for k in sorted(seen, key=lambda k: -float(seen[k][1].mean())):
+            yield k, turned(k), *seen[k]
+
+    def _core(self, xy: np.ndarray, conf: np.ndarray) -> np.ndarray:
+        """Where to look closer: all the keypoints of a hand seen surely; of one seen unsurely (a small hand on a large
+        film) those at least as confident as their median."""
+        return xy if float(conf.mean()) >= self.threshold else xy[conf >= np.median(conf)]
 
     def tilt_deg(self, xy: np.ndarray) -> float:
         """How far the hand leans from upright: the angle of wrist -> middle finger MCP from the image's up,

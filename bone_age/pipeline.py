@@ -28,6 +28,8 @@ LOW_REGION_CONFIDENCE = 0.5
 MIN_SIDE_PX = 256  # shorter side; the smallest films the models were validated on are the 299 px RSNA copy
 DISAGREEMENT_YEARS = 1.0
 LOW_STAGE_WARNING = "{bone}: low stage confidence"  # followed by the confidence; cleared when the stage is set by hand
+UNSURE_HAND = ("hand located less surely than 98 % of the localizer's validation hands (confidence {conf:.2f} < "
+               "{usual:.2f}): check its regions on the film before trusting the stages")
 YOUNGER_THAN_METHOD = ("{what} {age:.1f} y is below {floor:.1f} y, the youngest bone age RUS-CHN tells for {sex}s: "
                        "its figure cannot go lower and over-reads this child")
 
@@ -151,6 +153,8 @@ class Engine:
                                     low_confidence=bool(p[k - 1] < self.classifier.low_confidence)))
         warnings = [INVERTED_WARNING.format(p=inverted_p)] if inverted_p is not None else []
         warnings += [loc.note] if loc.note else []
+        if loc.hand_confidence < self.localizer.usual_confidence:
+            warnings.append(UNSURE_HAND.format(conf=loc.hand_confidence, usual=self.localizer.usual_confidence))
         young = _younger_than_method("chronological age", age, sex)
         warnings += [young] if young else []
         warnings += [f"{LOW_STAGE_WARNING.format(bone=s.bone)} ({s.confidence:.2f})" for s in stages if s.low_confidence]

@@ -94,7 +94,7 @@ class _SquareLocalizer:
     """Stands in for the localizer: the 'hand' is the bright square of ``_square_tree``; film 1 has none."""
 
     model, gate = SimpleNamespace(card={"name": "square_finder"}, name="square_finder", sha256="a1"), None
-    UPRIGHT_DEG, TWO_HANDS_ASPECT = 20.0, 1.5  # the search settings a keypoint cache records
+    UPRIGHT_DEG, TWO_HANDS_ASPECT, SEARCH = 20.0, 1.5, "square"  # the search settings a keypoint cache records
 
     def __init__(self):
         self.calls = 0

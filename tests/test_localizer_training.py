@@ -31,8 +31,28 @@ def test_train_localizer_smoke(tmp_path):
     train_localizer(DATA_ROOT / "hand_landmarks", out, epochs=1, size=96, batch=4, limit=12, device="cpu")
     card = json.loads((tmp_path / "loc.smoke.json").read_text())
     assert card["task"] == "localizer" and card["n_train"] > 0 and card["hand_threshold"] > 0
+    assert card["usual_hand_confidence"] == pytest.approx(2 * card["hand_threshold"], abs=1e-3)
+    assert card["augmentation"]["rotate_deg"] == 25.0 and card["initialised_from"].startswith("ImageNet")
     with pytest.raises(FileExistsError):
         train_localizer(DATA_ROOT / "hand_landmarks", out, epochs=1, limit=4)
+
+
+@pytest.mark.slow
+@needs_shared_data("hand_landmarks", "annotations.json")
+def test_train_localizer_goes_on_from_a_shipped_one_with_wider_turns(tmp_path):
+    from bone_age.registry import default_model, list_models, load_model
+    from bone_age.training.localizer import train_localizer
+
+    if not list_models("localizer"):
+        pytest.skip("no shipped localizer")
+    start = default_model("localizer")
+    with pytest.raises(ValueError, match="not a 'localizer' model"):
+        train_localizer(DATA_ROOT / "hand_landmarks", tmp_path / "bad", epochs=1, limit=4, init=default_model("stages"))
+    train_localizer(DATA_ROOT / "hand_landmarks", tmp_path / "loc.more", epochs=1, size=96, batch=4, limit=12,
+                    device="cpu", init=start, rotate_deg=45, min_scale=0.4, lr=1e-5)
+    card = json.loads((tmp_path / "loc.more.json").read_text())
+    assert card["initialised_from"] == f"{start} (sha256 {load_model(start).sha256})"
+    assert card["augmentation"] == {"rotate_deg": 45, "scale": [0.4, 1.15], "mirror": True}
 
 
 def test_fingers_are_chained_bone_to_bone_not_ordered_by_distance_from_the_thumb():

@@ -7,6 +7,7 @@ import pytest
 from bone_age import MissingSex, NotAHandFilm, UnreadableFilm
 from bone_age.registry import list_models
 from bone_age.results import Assessment
+from conftest import DATA_ROOT, needs_shared_data
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "assets" / "samples" / "IMG0000035.jpg"
@@ -146,12 +147,16 @@ def test_a_leaning_hand_is_read_upright(engine):
     film = read_film(SAMPLE)
     h, w = film.pixels.shape
     upright = engine.assess(film, sex="M")
+    at = {r.bone: np.array(r.center_xy) for r in upright.regions}
     for angle in (45, -45, 60):
-        turned = cv2.warpAffine(film.pixels, cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0), (w, h))
-        leaning = engine.assess(replace(film, pixels=turned), sex="M")
-        # compared in points, not years: near the top of the boys' table 9 points move the age 0.7 y (951 -> 960:
-        # 16.4 -> 17.1 y); with stage v8, 45 and 60 degrees read 919 and 792 points without the upright pass, 951 upright
-        assert abs(leaning.total_score - upright.total_score) <= 25, angle
+        m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+        leaning = engine.assess(replace(film, pixels=cv2.warpAffine(film.pixels, m, (w, h))), sex="M")
+        moved = [np.linalg.norm(np.array(r.center_xy) - (m[:, :2] @ at[r.bone] + m[:, 2])) for r in leaning.regions]
+        assert max(moved) < 0.01 * max(h, w), angle  # every region where the upright one lies, turned along
+        # the stages are read from crops resampled twice; near the top of the boys' table that moves the total by up
+        # to 26 points here (localizer v3: 963 upright; 957, 984, 937 at 45, -45, 60 degrees), while a hand read as
+        # it leans (without the upright pass) was 64 points off at 45 degrees (899)
+        assert abs(leaning.total_score - upright.total_score) <= 30, angle
     loc = engine.localizer
     xy = np.array([[100.0, 100.0]] * len(loc.names))
     for name, point in (("radius", (0, 0)), ("ulna", (0, 20)), ("middle_finger_mcp", (60, 10))):
@@ -203,3 +208,110 @@ def test_a_child_younger_than_the_method_is_warned(engine, result):
     again = _with_gp(below, 1.5)  # recomputed (an override) without repeating itself
     assert again.warnings == below.warnings
     assert any(w.startswith("RUS-CHN and Greulich-Pyle") for w in _with_gp(result, 10.0).warnings)
+
+
+def _keypoints(loc) -> np.ndarray:
+    return np.array([xyc[:2] for xyc in loc.keypoints.values()])
+
+
+def _hand_length(xy: np.ndarray, names: list[str]) -> float:
+    return float(np.linalg.norm(xy[names.index("middle_finger_tip")] - xy[names.index("radius")]))
+
+
+def test_a_small_childs_hand_turned_any_way_is_found_in_place(engine):
+    """The young child's hand (small on a large film) turned between quarter turns: found, its keypoints where the
+    upright film's lie once turned along (the localizer before v3, trained on turns of 25 degrees at most, refused it
+    at 30, 45, 135 and -60 degrees)."""
+    import cv2
+    from dataclasses import replace
+
+    from bone_age import read_film
+
+    film = read_film(REPO / "assets" / "samples" / "IMG0000111.jpg")
+    h, w = film.pixels.shape
+    loc = engine.localizer
+    upright = _keypoints(loc(film))
+    for angle in (30, 45, 135, -60):
+        m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+        found = loc(replace(film, pixels=cv2.warpAffine(film.pixels, m, (w, h))))
+        assert found.is_hand, (angle, found.reason)
+        err = np.linalg.norm(_keypoints(found) - (upright @ m[:, :2].T + m[:, 2]), axis=1).mean()
+        assert err < 0.02 * _hand_length(upright, loc.names), angle
+
+
+def test_a_small_hand_on_a_large_film_is_found_from_closer(engine):
+    """The adolescent's film shrunk into a corner of a black film its own size: found, its keypoints in place. Smaller
+    still, it is unsure at first sight in every turn, so looked at closer, and a hand found only so must be as sure as
+    the usual validation hand (the localizer card's ``usual_hand_confidence``)."""
+    import cv2
+    from dataclasses import replace
+
+    from bone_age import read_film
+    from bone_age.localize import Localizer
+
+    film = read_film(SAMPLE)
+    h, w = film.pixels.shape
+
+    def cornered(scale: float):
+        small = cv2.resize(film.pixels, (int(w * scale), int(h * scale)), interpolation=cv2.INTER_AREA)
+        corner = np.zeros_like(film.pixels)
+        corner[h - small.shape[0]:, :small.shape[1]] = small
+        return replace(film, pixels=corner), np.array([0, h - small.shape[0]])
+
+    loc = engine.localizer
+    corner, offset = cornered(0.45)
+    found = loc(corner)
+    assert found.is_hand, found.reason
+    expected = _keypoints(loc(film)) * 0.45 + offset
+    assert np.linalg.norm(_keypoints(found) - expected, axis=1).mean() < 0.02 * _hand_length(expected, loc.names)
+
+    smaller, _ = cornered(0.35)  # the gate turns this one away; the localizer alone is asked
+    alone = Localizer(loc.model)
+    assert max(float(c.mean()) for _, c in alone.keypoints([np.rot90(smaller.pixels, k) for k in range(4)])) < alone.threshold
+    refused = alone(smaller)
+    assert not refused.is_hand and "for a hand found only from closer" in refused.reason
+    assert 0.8 < alone.usual_confidence < 0.95 and refused.hand_confidence > alone.threshold  # looked at closer
+
+
+def test_two_hands_on_a_squarer_film_are_searched_by_halves(engine):
+    from bone_age import read_film
+
+    film = read_film(REPO / "assets" / "samples" / "IMG0003116.jpg")  # 454 x 373: too square to be halved first
+    h, w = film.pixels.shape
+    assert h < w < engine.localizer.TWO_HANDS_ASPECT * h
+    a = engine.assess(film, sex="F")
+    assert a.hand_side == "left" and "the left hand was read, on the image's right half" in a.warnings[0]
+    assert min(r.center_xy[0] for r in a.regions) >= w // 2
+
+
+def test_a_hand_located_unsurely_is_flagged(engine, result):
+    from bone_age.pipeline import UNSURE_HAND
+
+    flag = UNSURE_HAND.split("(")[0]
+    assert not any(w.startswith(flag) for w in result.warnings)
+    loc = engine.localizer
+    usual = loc.usual_confidence
+    try:
+        loc.usual_confidence = 0.999
+        unsure = engine.assess(SAMPLE, sex="M")
+    finally:
+        loc.usual_confidence = usual
+    said = [w for w in unsure.warnings if w.startswith(flag)]
+    assert len(said) == 1 and "< 1.00): check its regions" in said[0]
+
+
+@needs_shared_data("hand_landmarks", "annotations.json")
+def test_a_hand_on_its_side_is_read_in_its_surest_turn(engine):
+    """Validation film 1718 turned a quarter: seen as it lies, its keypoints once kept a hand's layout at a
+    confidence of 0.55 and were accepted 35 % of the hand off the joints; the turns are now tried surest first."""
+    from bone_age.io.film import film_from_array
+    from bone_age.training.landmarks import KEYPOINTS, load_landmark_films
+
+    film = next(f for f in load_landmark_films(DATA_ROOT / "hand_landmarks") if f.id == "1718")
+    h = film.image.shape[0]
+    turned = np.ascontiguousarray(np.rot90(film.image, -1))  # a quarter turn clockwise: fingers to the right
+    truth = np.stack([h - 1 - film.keypoints[:, 1], film.keypoints[:, 0]], 1)
+    found = engine.localizer(film_from_array(turned, film.id))
+    assert found.is_hand
+    err = np.linalg.norm(np.array([found.keypoints[k][:2] for k in KEYPOINTS]) - truth, axis=1).mean()
+    assert err < 0.04 * _hand_length(truth, list(KEYPOINTS))

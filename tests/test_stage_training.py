@@ -85,7 +85,7 @@ class _FakeLocalizer:
     """Puts the synthetic hand's keypoints on any film and records the film shapes it was given."""
 
     gate = None
-    UPRIGHT_DEG, TWO_HANDS_ASPECT = 20.0, 1.5  # the search settings a keypoint cache records
+    UPRIGHT_DEG, TWO_HANDS_ASPECT, SEARCH = 20.0, 1.5, "stand-in"  # the search settings a keypoint cache records
 
     def __init__(self):
         from types import SimpleNamespace

@@ -13,10 +13,11 @@ _logger = logging.getLogger(__name__)
 
 
 def localizer_identity(localizer) -> str:
-    """Names and sha256 of the localizer's weights (and of its hand-film gate), and the search's settings (upright
-    pass, two-hand halves): what a cached entry depends on."""
+    """Names and sha256 of the localizer's weights (and of its hand-film gate), and the search's kind and settings
+    (upright pass, two-hand halves): what a cached entry depends on."""
     parts = [f"{localizer.model.name} {localizer.model.sha256}",
-             f"upright beyond {localizer.UPRIGHT_DEG} deg, halves from aspect {localizer.TWO_HANDS_ASPECT}"]
+             f"search: {localizer.SEARCH}, upright beyond {localizer.UPRIGHT_DEG} deg, halves from aspect "
+             f"{localizer.TWO_HANDS_ASPECT}"]
     if localizer.gate is not None:
         parts.append(f"gate {localizer.gate.model.name} {localizer.gate.model.sha256}")
     return "; ".join(parts)

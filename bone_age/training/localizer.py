@@ -13,7 +13,7 @@ from ..heatmaps import decode_heatmaps, soft_argmax
 from ..nets import HeatmapNet
 from ..transforms import to_model_input
 from .augment import apply_affine_points, random_affine, random_photometric
-from .common import EpochLog, make_optimizer, save_model, start_run, step, with_imagenet_encoder
+from .common import EpochLog, load_start, make_optimizer, save_model, start_note, start_run, starting_weights, step
 from .landmarks import KEYPOINTS, LandmarkFilm, load_landmark_films
 from .splits import split_of
 
@@ -21,11 +21,13 @@ _logger = logging.getLogger(__name__)
 STRIDE = 4
 
 
-def _sample(film: LandmarkFilm, size: int, rng: np.random.Generator | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One (augmented if rng) network input, keypoints in heatmap pixels, and a visibility mask."""
+def _sample(film: LandmarkFilm, size: int, rng: np.random.Generator | None,
+            augment: dict | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One (augmented if rng, with ``random_affine``'s keywords ``augment``) network input, keypoints in heatmap
+    pixels, and a visibility mask."""
     img = film.image.astype(np.float32) / 255.0
     if rng is not None:
-        m = random_affine(rng, img.shape, size)
+        m = random_affine(rng, img.shape, size, **(augment or {}))
     else:
         s = size / max(img.shape)
         m = np.array([[s, 0, (size - img.shape[1] * s) / 2], [0, s, (size - img.shape[0] * s) / 2]], np.float32)
@@ -38,8 +40,8 @@ def _sample(film: LandmarkFilm, size: int, rng: np.random.Generator | None) -> t
     return to_model_input(out), pts.astype(np.float32), vis
 
 
-def _batch(films, size, rng):
-    xs, ps, vs = zip(*(_sample(f, size, rng) for f in films))
+def _batch(films, size, rng, augment=None):
+    xs, ps, vs = zip(*(_sample(f, size, rng, augment) for f in films))
     return torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(ps)), torch.from_numpy(np.stack(vs))
 
 
@@ -71,16 +73,21 @@ def evaluate(model, films, size, device) -> dict:
 
 
 def train_localizer(data: Path, out: Path, *, epochs: int = 24, size: int = 224, batch: int = 16, lr: float = 2e-3,
-                    device: str = "auto", seed: int = 0, overwrite: bool = False, limit: int | None = None) -> Path:
-    """Train, keep the best validation epoch, save ``out``.safetensors + card. ``limit`` caps films (tests)."""
+                    rotate_deg: float = 25.0, min_scale: float = 0.75, device: str = "auto", seed: int = 0,
+                    overwrite: bool = False, limit: int | None = None, init: str | None = None) -> Path:
+    """Train (or, with ``init``, go on training a shipped localizer), keep the best validation epoch, save
+    ``out``.safetensors + card. Training films are turned by up to ``rotate_deg`` either way and scaled by
+    ``min_scale``-1.15 of the input; ``limit`` caps films (tests)."""
     rng, dev = start_run(out, overwrite, seed, device)
+    start = load_start(init, "localizer")
+    augment = {"rotate_deg": rotate_deg, "scale": (min_scale, 1.15)}
     films = load_landmark_films(Path(data), consistent_only=True)
     if limit:
         films = films[:limit]
     train = [f for f in films if split_of(f.id) == "train"] or films
     val = [f for f in films if split_of(f.id) == "val"] or films[:2]
     _logger.info("localizer: %d train, %d val films, device %s", len(train), len(val), dev)
-    model = with_imagenet_encoder(HeatmapNet(len(KEYPOINTS)), dev)
+    model = starting_weights(HeatmapNet(len(KEYPOINTS)), start, dev)
     opt, sched = make_optimizer(model, lr, epochs * math.ceil(len(train) / batch))
     log, best, best_state = EpochLog(epochs), float("inf"), None
     for epoch in range(epochs):
@@ -88,7 +95,7 @@ def train_localizer(data: Path, out: Path, *, epochs: int = 24, size: int = 224,
         order = rng.permutation(len(train))
         total = 0.0
         for i in range(0, len(order), batch):
-            x, pts, vis = _batch([train[j] for j in order[i:i + batch]], size, rng)
+            x, pts, vis = _batch([train[j] for j in order[i:i + batch]], size, rng, augment)
             total += step(opt, sched, heatmap_loss(model(x.to(dev)), pts.to(dev), vis.to(dev))) * len(x)
         metrics = evaluate(model, val, size, dev)
         log(epoch, loss=total / len(train), **metrics)
@@ -105,7 +112,9 @@ def train_localizer(data: Path, out: Path, *, epochs: int = 24, size: int = 224,
                 "out: finger chains not in line (chains_consistent) and boxes that disagree with the 21-keypoint source "
                 "(source_disagreement > MAX_SOURCE_DISAGREEMENT_PCT, training/landmarks.py).",
         "split": "sha256('bone-age-v1:<id>'): test < 0.1 <= val < 0.2 <= train; reserved_ids.txt dropped",
-        "n_train": len(train), "n_val": len(val), "epochs": epochs, "seed": seed,
+        "n_train": len(train), "n_val": len(val), "epochs": epochs, "seed": seed, "learning_rate": lr,
+        "initialised_from": start_note(init, start),
+        "augmentation": {"rotate_deg": rotate_deg, "scale": [min_scale, 1.15], "mirror": True},
         "val_metrics": {"kp_error_pct_mean": best},
         "license": "weights: Apache-2.0 code licence; trained on AGPL-3.0 annotations and research-use films",
     }
@@ -115,7 +124,8 @@ def train_localizer(data: Path, out: Path, *, epochs: int = 24, size: int = 224,
 
 
 def calibrate_hand_threshold(data: Path, model_name: str, models_root: Path | None = None) -> float:
-    """Set the card's ``hand_threshold`` from validation hands only: half the 2nd-percentile mean confidence.
+    """Set the card's ``hand_threshold`` from validation hands only: half the 2nd-percentile mean confidence (and
+    ``usual_hand_confidence``: that percentile itself).
 
     Non-hand films are not used, so the rejection rate measured on them stays an honest test.
     """
@@ -128,11 +138,15 @@ def calibrate_hand_threshold(data: Path, model_name: str, models_root: Path | No
     films = [f for f in load_landmark_films(Path(data), consistent_only=True) if split_of(f.id) == "val"]
     loc = Localizer(load_model(model_name, "cpu", models_root))
     conf = [float(loc.keypoints([film_from_array(f.image).pixels])[0][1].mean()) for f in films]
-    threshold = round(0.5 * float(np.percentile(conf, 2)), 4)
+    usual = round(float(np.percentile(conf, 2)), 4)
+    threshold = round(0.5 * usual, 4)
     card_path = Path(models_root or models_dir()) / f"{model_name}.json"
     update_card(card_path, hand_threshold=threshold,
                 hand_threshold_rule=f"0.5 x 2nd percentile of mean keypoint confidence on {len(films)} validation films "
-                                    f"(median {np.median(conf):.3f})")
+                                    f"(median {np.median(conf):.3f})",
+                usual_hand_confidence=usual,
+                usual_hand_confidence_rule="2nd percentile of mean keypoint confidence on the validation films: a hand "
+                                           "accepted below it is flagged for its regions to be checked")
     _load_cached.cache_clear()
     model_card(model_name, models_root)
     _logger.info("hand threshold %.4f (val confidence median %.3f, min %.3f)", threshold, np.median(conf), min(conf))
