@@ -114,7 +114,7 @@ def train_localizer(data: Path, out: Path, *, epochs: int = 24, size: int = 224,
         "split": "sha256('bone-age-v1:<id>'): test < 0.1 <= val < 0.2 <= train; reserved_ids.txt dropped",
         "n_train": len(train), "n_val": len(val), "epochs": epochs, "seed": seed, "learning_rate": lr,
         "initialised_from": start_note(init, start),
-        "augmentation": {"rotate_deg": rotate_deg, "scale": [min_scale, 1.15], "mirror": True},
+        "augmentation": {"rotate_deg": rotate_deg, "scale": list(augment["scale"]), "mirror": True},
         "val_metrics": {"kp_error_pct_mean": best},
         "license": "weights: Apache-2.0 code licence; trained on AGPL-3.0 annotations and research-use films",
     }
