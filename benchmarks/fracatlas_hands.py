@@ -29,12 +29,11 @@ def outcome(engine: Engine, path: Path) -> tuple[str, dict[str, tuple[float, flo
     was located less surely than usual)."""
     try:
         film = read_film(path)
-        ages, unsure = {}, False
+        ages = {}
         for sex in ("F", "M"):
             a = engine.assess(film, sex=sex)
             ages[sex] = (a.bone_age_years, a.gp_bone_age_years, a.range_flag)
-            unsure = any(w.startswith(UNSURE_HAND.split("(")[0]) for w in a.warnings)
-        return "read", ages, unsure
+        return "read", ages, any(w.startswith(UNSURE_HAND.split("(")[0]) for w in a.warnings)  # one hand, either sex
     except UnreadableFilm:
         return "unreadable", {}, False
     except NotAHandFilm as exc:

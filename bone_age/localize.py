@@ -41,11 +41,12 @@ class Localizer:
     With a ``gate``, the whole film must first pass the hand-film gate (a foot's toes can keep a hand's layout);
     a film it turns away is not searched further. Then the whole film is looked at letterboxed in its four quarter turns
     (as it lies first: seen there as surely as the usual validation hand, it is tried before the other turns are looked
-    at) and, most confident turn first until a hand is found, again on a square crop around the keypoints seen (around their
-    surer half when the hand was seen unsurely: a small hand on a large film is only found from closer; such a hand must
+    at) and, most confident turn first until a hand is found, again on a square crop around the keypoints seen (around
+    their surer half when the hand was seen unsurely: a small hand on a large film is only found from closer; such a hand must
     then be as sure as the usual validation hand, ``card['usual_hand_confidence']``) for the final keypoints. A film is
     a hand when the mean keypoint confidence reaches ``card['hand_threshold']`` and the keypoints keep a hand's layout
-    (finger joints in sequence away from the wrist, fingers ordered thumb to little finger). A hand accepted leaning more than ``UPRIGHT_DEG`` is located again on the film turned upright about it.
+    (finger joints in sequence away from the wrist, fingers ordered thumb to little finger). A hand accepted leaning
+    more than ``UPRIGHT_DEG`` is located again on the film turned upright about it.
     A film at least ``TWO_HANDS_ASPECT`` times wider than tall is searched by halves first (both hands side by side):
     with a hand on each half the ``hand`` asked for (the left, as RUS-CHN reads, unless told otherwise) is read and the
     result's ``note`` says so; with none, the whole film is searched. A less wide film is searched by halves when the
@@ -152,8 +153,9 @@ class Localizer:
         best = None
         for k, rotated, xy, conf in self._turns(pixels):
             verdict = self._accept(xy, conf)
-            rxy, rconf = self._refine(rotated, self._core(xy, conf))
-            refined = self._accept(rxy, rconf, closer=float(conf.mean()) < self.threshold)
+            unsure = float(conf.mean()) < self.threshold  # a small hand on a large film: look around its surer half
+            rxy, rconf = self._refine(rotated, xy[conf >= np.median(conf)] if unsure else xy)
+            refined = self._accept(rxy, rconf, closer=unsure)
             if refined[0] or not verdict[0]:
                 xy, conf, verdict = rxy, rconf, refined
             ok, why = verdict
@@ -180,11 +182,6 @@ class Localizer:
         seen.update(zip(rest, self.keypoints([np.rot90(pixels, k) for k in rest])))
         for k in sorted(seen, key=lambda k: -float(seen[k][1].mean())):
             yield k, turned(k), *seen[k]
-
-    def _core(self, xy: np.ndarray, conf: np.ndarray) -> np.ndarray:
-        """Where to look closer: all the keypoints of a hand seen surely; of one seen unsurely (a small hand on a large
-        film) those at least as confident as their median."""
-        return xy if float(conf.mean()) >= self.threshold else xy[conf >= np.median(conf)]
 
     def tilt_deg(self, xy: np.ndarray) -> float:
         """How far the hand leans from upright: the angle of wrist -> middle finger MCP from the image's up,
