@@ -34,13 +34,13 @@ def write_result(name: str, payload: dict) -> Path:
     return out
 
 
-def update_card_metrics(model: str, metrics: dict, command: str) -> None:
-    """Write held-out ``metrics`` (and the command that measured them) into the model's card as ``test_metrics``."""
+def update_card_metrics(model: str, metrics: dict, command: str, key: str = "test_metrics") -> None:
+    """Write held-out ``metrics`` (and the command that measured them) into the model's card under ``key``."""
     from bone_age._resources import models_dir
 
     path = models_dir() / f"{model}.json"
     card = json.loads(path.read_text())
-    card["test_metrics"] = dict(metrics, command=command)
+    card[key] = dict(metrics, command=command)
     path.write_text(json.dumps(card, indent=1))
 
 
@@ -60,14 +60,17 @@ def contact_sheet(tiles: list[np.ndarray], path: Path, tile: int = 320) -> None:
     print(f"wrote {path}")
 
 
-def whole_film_args(task: str) -> tuple[argparse.Namespace, str]:
+def whole_film_args(task: str, splits: bool = False) -> tuple[argparse.Namespace, str]:
     """Arguments of the whole-film classifier benchmarks (hand gate, polarity): --data (rsna_hands, FracAtlas and
-    JSRT roots), --model (default: the task's shipped one), --update-card; with the model's name."""
+    JSRT roots), --model (default: the task's shipped one), --update-card, with ``splits`` --split (val or test);
+    with the model's name."""
     from bone_age.registry import default_model
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", nargs="+", type=Path, required=True, help="rsna_hands, FracAtlas and JSRT roots")
     ap.add_argument("--model", default=None)
-    ap.add_argument("--update-card", action="store_true")
+    ap.add_argument("--update-card", action="store_true", help="write the test figures into the model card")
+    if splits:
+        ap.add_argument("--split", default="test", choices=["val", "test"])
     args = ap.parse_args()
     return args, args.model or default_model(task)

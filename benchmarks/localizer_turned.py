@@ -1,11 +1,12 @@
 """Localizer on turned and small hands: held-out hand_landmarks films turned by an angle, or shrunk into a corner of a
 larger black film (a child's hand on an adult's cassette), then located by the pipeline's Localizer (gate included).
 
-    python benchmarks/localizer_turned.py [--model NAME] [--split val|test] [--limit N]
+    python benchmarks/localizer_turned.py [--model NAME] [--split val|test] [--limit N] [--update-card]
 
 Per condition: the share of films accepted as a hand, and the keypoint error (% of hand length) of those accepted.
 ``--split val`` is for choosing (search rules, training runs); ``test`` is read to report.
-Writes benchmarks/results/localizer_turned.json (localizer_turned_val.json for val).
+Writes benchmarks/results/localizer_turned.json (localizer_turned_val.json for val); ``--update-card`` writes the test
+figures into the localizer's card as ``test_metrics_turned_and_small``.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import argparse
 import cv2
 import numpy as np
 
-from _common import DATA, write_result
+from _common import DATA, update_card_metrics, write_result
 from bone_age.hand_gate import HandGate
 from bone_age.io.film import film_from_array
 from bone_age.localize import Localizer
@@ -51,6 +52,7 @@ def main() -> None:
     ap.add_argument("--model", default=None)
     ap.add_argument("--split", default="test", choices=["val", "test"])
     ap.add_argument("--limit", type=int, default=None, help="first N films only (a quick look)")
+    ap.add_argument("--update-card", action="store_true", help="write the test figures into the localizer's card")
     args = ap.parse_args()
     name = args.model or default_model("localizer")
     gate = HandGate(load_model(default_model("hand_gate"))) if list_models("hand_gate") else None
@@ -75,10 +77,13 @@ def main() -> None:
                                "kp_error_pct_mean_accepted": round(float(np.mean(errs)), 3) if errs else None,
                                "kp_error_pct_p95_accepted": round(float(np.percentile(errs, 95)), 3) if errs else None}
             print(key, conditions[key], flush=True)
-    write_result("localizer_turned" if args.split == "test" else "localizer_turned_val", {
-        "model": name, "hand_gate": gate.model.name if gate else None, "split": args.split, "films": len(films),
-        "shrink": SHRINK, "conditions": conditions,
-        "accepted_mean_over_conditions": round(float(np.mean([c["accepted"] for c in conditions.values()])), 4)})
+    result = {"model": name, "hand_gate": gate.model.name if gate else None, "split": args.split, "films": len(films),
+              "shrink": SHRINK, "conditions": conditions,
+              "accepted_mean_over_conditions": round(float(np.mean([c["accepted"] for c in conditions.values()])), 4)}
+    write_result("localizer_turned" if args.split == "test" else "localizer_turned_val", result)
+    if args.update_card and args.split == "test" and not args.limit:
+        update_card_metrics(name, {k: v for k, v in result.items() if k != "model"},
+                            "python benchmarks/localizer_turned.py --split test --update-card", key="test_metrics_turned_and_small")
 
 
 if __name__ == "__main__":

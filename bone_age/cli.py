@@ -238,8 +238,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if args.what == "hand-gate":
         from .training.hand_gate import train_hand_gate
 
-        train_hand_gate(data, Path(args.out), epochs=args.epochs, size=args.size or 160,
-                        device=args.device, limit=args.limit, overwrite=args.overwrite)
+        train_hand_gate(data, Path(args.out), epochs=args.epochs, size=args.size or 160, device=args.device,
+                        limit=args.limit, overwrite=args.overwrite, small_share=args.small_share)
         return 0
     if args.what == "polarity":
         from .training.polarity import train_polarity
@@ -407,6 +407,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="localizer: training films are turned by up to this many degrees either way (default 25)")
     t.add_argument("--min-scale", type=float, default=0.75,
                    help="localizer: smallest scale of a training film in the input, 1 = fitted (default 0.75)")
+    t.add_argument("--small-share", type=float, default=0.3,
+                   help="hand-gate: share of training films shrunk to 0.35-0.85 of their side at a random spot of a "
+                        "black film (a child's hand on an adult's cassette; default 0.3)")
     t.add_argument("--init", help="localizer, gp, fracture, fracture-film, stages (weak): go on training from this shipped model's weights "
                                   "(gp: and its input size, unless --size)")
     t.add_argument("--lr", type=float, help="localizer, gp, fracture, fracture-film, stages (weak): peak learning rate of the "

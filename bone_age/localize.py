@@ -49,14 +49,16 @@ class Localizer:
     more than ``UPRIGHT_DEG`` is located again on the film turned upright about it.
     A film at least ``TWO_HANDS_ASPECT`` times wider than tall is searched by halves first (both hands side by side):
     with a hand on each half the ``hand`` asked for (the left, as RUS-CHN reads, unless told otherwise) is read and the
-    result's ``note`` says so; with none, the whole film is searched. A less wide film is searched by halves when the
+    result's ``note`` says so; with none, or with one seen less surely than the usual hand, the whole film is searched
+    (a hand found there is kept over the half's, whose part of a hand a half can show). A less wide film is searched by halves when the
     whole of it passed the gate but no hand was accepted on it (a hand found so is, again, held to the usual confidence).
     """
 
     ORIENTATIONS = (0, 2, 1, 3)  # quarter turns; searched in the order of the keypoints' confidence
     UPRIGHT_DEG = 20.0  # a hand leaning more than this is located again turned upright
     TWO_HANDS_ASPECT = 1.5  # a film this much wider than tall is searched by halves first (two hands side by side)
-    SEARCH = "quarter turns by confidence, a closer look when unsure, halves of squarer films"  # cached results keep it
+    SEARCH = ("quarter turns by confidence, a closer look when unsure, halves of squarer films; "
+              "an unsure half of a wide film yields to the whole")  # cached results keep it
 
     def __init__(self, model: LoadedModel, gate: HandGate | None = None):
         self.model = model
@@ -113,11 +115,15 @@ class Localizer:
         if hand not in HANDS:
             raise ValueError(f"hand must be one of {', '.join(HANDS)}, not {hand!r}")
         h, w = film.pixels.shape
-        if w >= self.TWO_HANDS_ASPECT * h and (pick := self._by_halves(film.pixels, hand)):
-            return pick
+        wide = w >= self.TWO_HANDS_ASPECT * h
+        halves = self._by_halves(film.pixels, hand) if wide else None
+        if halves is not None and halves.hand_confidence >= self.usual_confidence:
+            return halves
         whole = self._locate(film.pixels)
+        if whole.is_hand or halves is not None:  # a half seen less surely than usual yields to a whole-film hand
+            return whole if whole.is_hand else halves
         gate_passed = self.gate is None or (whole.hand_film_probability or 0.0) >= self.gate.threshold
-        if not whole.is_hand and gate_passed and h < w < self.TWO_HANDS_ASPECT * h:  # two hands on a squarer film?
+        if gate_passed and not wide and h < w:  # two hands on a squarer film?
             pick = self._by_halves(film.pixels, hand)  # found only from closer: held to the usual confidence
             if pick is not None and pick.hand_confidence >= self.usual_confidence:
                 return pick

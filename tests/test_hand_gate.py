@@ -50,6 +50,19 @@ def test_sources_are_recognised_by_layout(tmp_path):
         gate_films([tmp_path / "empty"])
 
 
+def test_small_share_shrinks_films_into_a_black_one():
+    from bone_age.training.hand_gate import SMALL_SCALE, augment_film
+
+    rng = np.random.default_rng(0)
+    film = np.ones((160, 160), np.float32)
+    shown = lambda small: np.array([(augment_film(rng, film, invert=0.0, small=small) > 0).mean() for _ in range(40)])
+    whole, shrunk = shown(0.0), shown(1.0)
+    assert whole.min() > 0.7 and shrunk.max() < SMALL_SCALE[1] ** 2 + 0.02 and shrunk.mean() < 0.45
+    corners = [augment_film(rng, film, invert=0.0, small=1.0) for _ in range(40)]
+    centres = np.array([np.argwhere(c > 0).mean(0) for c in corners])
+    assert centres.std(0).min() > 8  # placed at different spots, not always the middle
+
+
 def train_on_hands_and_chests(root, train, name: str, n: int, **kw):
     """Synthetic rsna_hands and JSRT trees of ``n`` films each under ``root``, and ``train`` run on them into
     ``root/models/<name>`` (64 px, on the CPU)."""
@@ -73,6 +86,7 @@ def test_gate_learns_hands_from_chests(trained):
 
     card = json.loads((trained / "models" / "gate_test.json").read_text())
     assert card["task"] == "hand_gate" and 0 < card["threshold"] < 1 and card["val_metrics"]["auc"] > 0.5
+    assert card["augmentation"]["small_share"] == 0.3
     gate = HandGate(load_model("gate_test", "cpu", trained / "models"))
     rng = np.random.default_rng(7)
     from test_clavicle import _film

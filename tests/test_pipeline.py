@@ -284,6 +284,27 @@ def test_two_hands_on_a_squarer_film_are_searched_by_halves(engine):
     assert min(r.center_xy[0] for r in a.regions) >= w // 2
 
 
+def test_an_unsure_half_of_a_wide_film_yields_to_a_hand_on_the_whole(engine, monkeypatch):
+    """A half of a wide film can show part of one hand turned sideways: a hand found there less surely than usual is
+    kept only when the whole film gives none."""
+    from types import SimpleNamespace
+
+    from bone_age.io.film import film_from_array
+
+    loc = engine.localizer
+    wide = film_from_array(np.zeros((100, 200), np.float32))
+    whole = SimpleNamespace(is_hand=True, hand_confidence=loc.usual_confidence + 0.01, hand_film_probability=1.0)
+    half = SimpleNamespace(is_hand=True, hand_confidence=loc.usual_confidence - 0.2)
+    monkeypatch.setattr(loc, "_by_halves", lambda pixels, hand: half)
+    monkeypatch.setattr(loc, "_locate", lambda pixels, x0=0: whole)
+    assert loc(wide) is whole
+    whole.is_hand = False
+    assert loc(wide) is half
+    half.hand_confidence = loc.usual_confidence
+    monkeypatch.setattr(loc, "_locate", lambda pixels, x0=0: pytest.fail("a sure half needs no whole-film search"))
+    assert loc(wide) is half
+
+
 def test_a_hand_located_unsurely_is_flagged(engine, result):
     from bone_age.pipeline import UNSURE_HAND
 

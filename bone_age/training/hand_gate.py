@@ -28,6 +28,7 @@ _logger = logging.getLogger(__name__)
 SPLIT_TEXT = ("RSNA hands: the project split by film id (sha256('bone-age-v1:<id>'), reserved ids dropped); FracAtlas: "
               "the fracture module's split (official Fracture Split, else sha256('fracatlas-v1:<id>')); JSRT/CRASS12: "
               "the clavicle module's split")
+SMALL_SCALE = (0.35, 0.85)  # share of the side a film shrunk by ``augment_film(small=...)`` keeps
 
 
 @dataclass(frozen=True)
@@ -112,14 +113,20 @@ def synthetic_negatives(rng: np.random.Generator, n: int, size: int) -> np.ndarr
     return np.stack(out)
 
 
-def augment_film(rng: np.random.Generator, x: np.ndarray, invert: float = 0.3) -> np.ndarray:
+def augment_film(rng: np.random.Generator, x: np.ndarray, invert: float = 0.3, small: float = 0.0) -> np.ndarray:
     """Any quarter turn and mirror (films arrive in every orientation), small rotation/scale, exposure; with
-    probability ``invert`` the grey scale is inverted (some films are stored inverted)."""
+    probability ``invert`` the grey scale is inverted (some films are stored inverted); with probability ``small``
+    the film is shrunk to ``SMALL_SCALE`` of its side at a random spot of a black one (a child's hand on an
+    adult's cassette)."""
     x = np.rot90(x, int(rng.integers(4)))
     if rng.random() < 0.5:
         x = x[:, ::-1]
     h, w = x.shape
-    m = cv2.getRotationMatrix2D((w / 2, h / 2), rng.uniform(-15, 15), rng.uniform(0.85, 1.15))
+    shrink = rng.random() < small
+    scale = rng.uniform(*SMALL_SCALE) if shrink else rng.uniform(0.85, 1.15)
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), rng.uniform(-15, 15), scale)
+    if shrink:
+        m[:, 2] += rng.uniform(-1, 1, 2) * (1 - scale) / 2 * np.array([w, h])
     x = cv2.warpAffine(np.ascontiguousarray(x), m, (w, h), borderValue=0)
     x = np.clip(x, 0, 1) ** np.exp(rng.uniform(-0.4, 0.4))
     if rng.random() < invert:
@@ -129,8 +136,9 @@ def augment_film(rng: np.random.Generator, x: np.ndarray, invert: float = 0.3) -
 
 def train_hand_gate(roots: list[Path], out: Path, *, epochs: int = 8, size: int = 160, batch: int = 32,
                     lr: float = 1e-3, device: str = "auto", seed: int = 0, overwrite: bool = False,
-                    limit: int | None = None) -> Path:
-    """Train on the train films, keep the best validation AUC (ties: the lower validation BCE), set the threshold so that 99 % of the validation
+                    limit: int | None = None, small_share: float = 0.3) -> Path:
+    """Train on the train films (``small_share`` of them shrunk into a black film, see ``augment_film``), keep the
+    best validation AUC (ties: the lower validation BCE), set the threshold so that 99 % of the validation
     hand films pass (a hand turned away costs a reading; a foot let through is still caught downstream by the
     keypoint layout check only sometimes)."""
     rng, dev = start_run(out, overwrite, seed, device)
@@ -161,7 +169,7 @@ def train_hand_gate(roots: list[Path], out: Path, *, epochs: int = 8, size: int 
         order, total = rng.permutation(len(xs)), 0.0
         for i in range(0, len(order), batch):
             idx = order[i:i + batch]
-            x = torch.from_numpy(to_model_input(np.stack([augment_film(rng, xs[j]) for j in idx]))).to(dev)
+            x = torch.from_numpy(to_model_input(np.stack([augment_film(rng, xs[j], small=small_share) for j in idx]))).to(dev)
             loss = torch.nn.functional.binary_cross_entropy_with_logits(
                 model(x)[:, 0], torch.from_numpy(ys[idx]).to(dev), weight=torch.from_numpy(weight[idx]).to(dev))
             total += step(opt, sched, loss) * len(idx)
@@ -184,6 +192,8 @@ def train_hand_gate(roots: list[Path], out: Path, *, epochs: int = 8, size: int 
                                 "films, synthetic blank/noise/blob images",
                  "films_per_split_and_source": counts},
         "split": SPLIT_TEXT, "epochs": epochs, "seed": seed,
+        "augmentation": {"quarter_turns_and_mirror": True, "rotate_deg": 15, "scale": [0.85, 1.15], "invert": 0.3,
+                         "small_share": small_share, "small_scale": list(SMALL_SCALE)},
         "threshold": threshold,
         "threshold_rule": "1st percentile of the validation hand films' probabilities (99 % of them pass)",
         "val_metrics": {"auc": best[0], "bce": -best[1], "hands_passing": float(np.mean(p_val[y_val] >= threshold)),
