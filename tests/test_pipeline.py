@@ -153,10 +153,10 @@ def test_a_leaning_hand_is_read_upright(engine):
         leaning = engine.assess(replace(film, pixels=cv2.warpAffine(film.pixels, m, (w, h))), sex="M")
         moved = [np.linalg.norm(np.array(r.center_xy) - (m[:, :2] @ at[r.bone] + m[:, 2])) for r in leaning.regions]
         assert max(moved) < 0.01 * max(h, w), angle  # every region where the upright one lies, turned along
-        # the stages are read from crops resampled twice; near the top of the boys' table that moves the total by up
-        # to 26 points here (localizer v3: 963 upright; 957, 984, 937 at 45, -45, 60 degrees), while a hand read as
-        # it leans (without the upright pass) was 64 points off at 45 degrees (899)
-        assert abs(leaning.total_score - upright.total_score) <= 30, angle
+        # the stages are read from crops resampled twice: 967 upright; 970, 971, 963 at 45, -45, 60 degrees (crops
+        # sampled without area averaging moved it by up to 26 points: 963; 957, 984, 937), and a hand read as it
+        # leans (without the upright pass) was 64 points off at 45 degrees
+        assert abs(leaning.total_score - upright.total_score) <= 12, angle
     loc = engine.localizer
     xy = np.array([[100.0, 100.0]] * len(loc.names))
     for name, point in (("radius", (0, 0)), ("ulna", (0, 20)), ("middle_finger_mcp", (60, 10))):

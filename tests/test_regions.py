@@ -79,6 +79,21 @@ def test_crop_is_distal_end_up_and_mirrors():
     np.testing.assert_allclose(mirrored, crop[:, ::-1])
 
 
+def test_a_large_box_is_area_averaged_where_it_would_alias_and_keeps_its_place():
+    from bone_age.transforms import crop_rotated
+
+    yy, xx = np.mgrid[0:1200, 0:1000].astype(np.float32)
+    checker = ((xx + yy) % 2).astype(np.float32)  # detail finer than the crop can hold: it must average to grey
+    assert crop_rotated(checker, (500.0, 600.0), (400.0, 400.0), 17.0, (80, 80)).std() < 0.02
+    smooth = lambda x, y: 0.5 + 0.4 * np.sin(x / 60.0) * np.cos(y / 45.0)
+    c, side, angle = (500.3, 600.7), 400.0, -30.0
+    crop = crop_rotated(smooth(xx, yy).astype(np.float32), c, (side, side), angle, (80, 80))
+    u, v = np.meshgrid(np.arange(80) - 40.0, np.arange(80) - 40.0)
+    a, k = np.deg2rad(angle), side / 80
+    film_x, film_y = c[0] + k * (np.cos(a) * u - np.sin(a) * v), c[1] + k * (np.sin(a) * u + np.cos(a) * v)
+    np.testing.assert_allclose(crop, smooth(film_x, film_y), atol=0.01)  # the same place of the film, turned the same way
+
+
 @pytest.mark.parametrize("k", [0, 1, 2, 3])
 def test_unrotate_maps_points_back(k):
     img = np.zeros((30, 50))

@@ -1,0 +1,76 @@
+"""Does the RUS-CHN reading depend on the film's pixel size? FracAtlas frontal hand films of at least 2000 px (long
+side) read as stored and shrunk to a 1024 px long side (area-averaged, the size of the RSNA films the stage model
+learnt from), read as a boy's film.
+
+    python benchmarks/resolution_consistency.py --data FRACATLAS_ROOT [--split test|choose]
+
+No ages are needed: the same film should get the same stages at either size. Per split: films read both ways, mean
+and largest |total points difference|, mean |bone age difference| (months), share of bones read at another stage.
+``--split choose`` reads the films outside FracAtlas's test split (for choosing); ``test`` reads its test split.
+Writes benchmarks/results/resolution_consistency[_choose].json.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from _common import write_result
+from bone_age.errors import NotAHandFilm, UnreadableFilm
+from bone_age.io import read_film
+from bone_age.io.film import film_from_array
+from bone_age.pipeline import Engine
+from bone_age.training.hand_gate import fracatlas_films
+
+LARGE = 2000  # px, long side of the films kept
+SHRUNK = 1024  # px, long side they are shrunk to
+
+
+def shrunk(pixels: np.ndarray) -> np.ndarray:
+    s = SHRUNK / max(pixels.shape)
+    return cv2.resize(pixels, (round(pixels.shape[1] * s), round(pixels.shape[0] * s)), interpolation=cv2.INTER_AREA)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", type=Path, required=True, help="FracAtlas root")
+    ap.add_argument("--split", default="test", choices=["test", "choose"])
+    args = ap.parse_args()
+    films = [f for f in fracatlas_films(args.data) if f.hand and (f.split == "test") == (args.split == "test")]
+    engine = Engine()
+    rows, skipped = [], {"small": 0, "refused": 0, "unreadable": 0}
+    for f in tqdm(films, desc="films", unit="film", mininterval=10):
+        try:
+            film = read_film(f.path)
+        except UnreadableFilm:
+            skipped["unreadable"] += 1
+            continue
+        if max(film.pixels.shape) < LARGE:
+            skipped["small"] += 1
+            continue
+        try:
+            big = engine.assess(film, sex="M")
+            small = engine.assess(film_from_array(shrunk(film.pixels), f.path.name), sex="M")
+        except NotAHandFilm:
+            skipped["refused"] += 1
+            continue
+        rows.append({"film": f.path.name, "points": [big.total_score, small.total_score],
+                     "age_years": [round(big.bone_age_years, 2), round(small.bone_age_years, 2)],
+                     "bones_changed": sum(a.stage != b.stage for a, b in zip(big.stages, small.stages))})
+    points = np.array([abs(r["points"][0] - r["points"][1]) for r in rows])
+    months = np.array([abs(r["age_years"][0] - r["age_years"][1]) * 12 for r in rows])
+    result = {"split": args.split, "large_px": LARGE, "shrunk_px": SHRUNK, "films_read_both_ways": len(rows),
+              "skipped": skipped, "abs_points_diff_mean": round(float(points.mean()), 2) if rows else None,
+              "abs_points_diff_max": int(points.max()) if rows else None,
+              "abs_age_diff_months_mean": round(float(months.mean()), 2) if rows else None,
+              "bones_changed_share": round(sum(r["bones_changed"] for r in rows) / (13 * len(rows)), 4) if rows else None,
+              "films": rows}
+    write_result("resolution_consistency" if args.split == "test" else "resolution_consistency_choose", result)
+    print({k: v for k, v in result.items() if k != "films"})
+
+
+if __name__ == "__main__":
+    main()
