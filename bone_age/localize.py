@@ -50,8 +50,9 @@ class Localizer:
     A film at least ``TWO_HANDS_ASPECT`` times wider than tall is searched by halves first (both hands side by side):
     with a hand on each half the ``hand`` asked for (the left, as RUS-CHN reads, unless told otherwise) is read and the
     result's ``note`` says so; with none, or with one seen less surely than the usual hand, the whole film is searched
-    (a hand found there is kept over the half's, whose part of a hand a half can show). A less wide film is searched by halves when the
-    whole of it passed the gate but no hand was accepted on it (a hand found so is, again, held to the usual confidence).
+    (a hand found there is kept over the half's: a half can show part of one sideways hand). A less wide film is
+    searched by halves when the whole of it passed the gate but no hand was accepted on it (a hand found so is, again,
+    held to the usual confidence).
     """
 
     ORIENTATIONS = (0, 2, 1, 3)  # quarter turns; searched in the order of the keypoints' confidence

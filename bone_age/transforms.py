@@ -72,7 +72,8 @@ def crop_rotated(pixels: np.ndarray, center_xy: tuple[float, float], size_wh: tu
     A box larger than the output is first area-averaged down with its surroundings (``warpAffine`` samples
     bilinearly, even when asked for ``INTER_AREA``: a 400 px box read into 80 px would see one pixel in five)."""
     oh, ow = out_hw
-    pixels, center_xy, size_wh = _area_averaged(pixels, center_xy, size_wh, max(ow / max(size_wh[0], 1e-3), oh / max(size_wh[1], 1e-3)))
+    shrink = max(ow / max(size_wh[0], 1e-3), oh / max(size_wh[1], 1e-3))
+    pixels, center_xy, size_wh = _area_averaged(pixels, center_xy, size_wh, shrink)
     sx, sy = ow / max(size_wh[0], 1e-3), oh / max(size_wh[1], 1e-3)
     a = np.deg2rad(angle_deg)
     c, s = np.cos(a), np.sin(a)
