@@ -40,7 +40,7 @@ def main() -> None:
     ap.add_argument("--split", default="test", choices=["test", "choose"])
     args = ap.parse_args()
     films = [f for f in fracatlas_films(args.data) if f.hand and (f.split == "test") == (args.split == "test")]
-    engine = Engine()
+    engine = Engine(gp=False, device="cpu")  # the RUS-CHN reading alone
     rows, skipped = [], {"small": 0, "refused": 0, "unreadable": 0}
     for f in tqdm(films, desc="films", unit="film", mininterval=10):
         try:

@@ -121,8 +121,10 @@ class Localizer:
         if halves is not None and halves.hand_confidence >= self.usual_confidence:
             return halves
         whole = self._locate(film.pixels)
-        if whole.is_hand or halves is not None:  # a half seen less surely than usual yields to a whole-film hand
-            return whole if whole.is_hand else halves
+        if whole.is_hand:  # kept over a half seen less surely than usual
+            return whole
+        if halves is not None:
+            return halves
         gate_passed = self.gate is None or (whole.hand_film_probability or 0.0) >= self.gate.threshold
         if gate_passed and not wide and h < w:  # two hands on a squarer film?
             pick = self._by_halves(film.pixels, hand)  # found only from closer: held to the usual confidence

@@ -28,6 +28,7 @@ _logger = logging.getLogger(__name__)
 SPLIT_TEXT = ("RSNA hands: the project split by film id (sha256('bone-age-v1:<id>'), reserved ids dropped); FracAtlas: "
               "the fracture module's split (official Fracture Split, else sha256('fracatlas-v1:<id>')); JSRT/CRASS12: "
               "the clavicle module's split")
+ROTATE_DEG, SCALE, INVERT = 15.0, (0.85, 1.15), 0.3  # ``augment_film``: turn either way, scale, share inverted
 SMALL_SCALE = (0.35, 0.85)  # share of the side a film shrunk by ``augment_film(small=...)`` keeps
 
 
@@ -113,7 +114,7 @@ def synthetic_negatives(rng: np.random.Generator, n: int, size: int) -> np.ndarr
     return np.stack(out)
 
 
-def augment_film(rng: np.random.Generator, x: np.ndarray, invert: float = 0.3, small: float = 0.0) -> np.ndarray:
+def augment_film(rng: np.random.Generator, x: np.ndarray, invert: float = INVERT, small: float = 0.0) -> np.ndarray:
     """Any quarter turn and mirror (films arrive in every orientation), small rotation/scale, exposure; with
     probability ``invert`` the grey scale is inverted (some films are stored inverted); with probability ``small``
     the film is shrunk to ``SMALL_SCALE`` of its side at a random spot of a black one (a child's hand on an
@@ -123,8 +124,8 @@ def augment_film(rng: np.random.Generator, x: np.ndarray, invert: float = 0.3, s
         x = x[:, ::-1]
     h, w = x.shape
     shrink = rng.random() < small
-    scale = rng.uniform(*SMALL_SCALE) if shrink else rng.uniform(0.85, 1.15)
-    m = cv2.getRotationMatrix2D((w / 2, h / 2), rng.uniform(-15, 15), scale)
+    scale = rng.uniform(*SMALL_SCALE) if shrink else rng.uniform(*SCALE)
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), rng.uniform(-ROTATE_DEG, ROTATE_DEG), scale)
     if shrink:
         m[:, 2] += rng.uniform(-1, 1, 2) * (1 - scale) / 2 * np.array([w, h])
     x = cv2.warpAffine(np.ascontiguousarray(x), m, (w, h), borderValue=0)
@@ -192,7 +193,7 @@ def train_hand_gate(roots: list[Path], out: Path, *, epochs: int = 8, size: int 
                                 "films, synthetic blank/noise/blob images",
                  "films_per_split_and_source": counts},
         "split": SPLIT_TEXT, "epochs": epochs, "seed": seed,
-        "augmentation": {"quarter_turns_and_mirror": True, "rotate_deg": 15, "scale": [0.85, 1.15], "invert": 0.3,
+        "augmentation": {"quarter_turns_and_mirror": True, "rotate_deg": ROTATE_DEG, "scale": list(SCALE), "invert": INVERT,
                          "small_share": small_share, "small_scale": list(SMALL_SCALE)},
         "threshold": threshold,
         "threshold_rule": "1st percentile of the validation hand films' probabilities (99 % of them pass)",
