@@ -12,7 +12,8 @@ method can tell for the sex (RUS-CHN totals span 2.2-17.0 y for girls, 3.6-18.0 
 least at the floor), with a calibration fitted on such training films. ``--validation`` adds, as a diagnostic and never as a held-out figure (these films chose the
 models), the bias on the validation films per source and per age band. Writes benchmarks/results/stage_accuracy.json
 and stage_vs_age.png. ``--validation-only`` reads the validation films alone (choosing between localizers or stage
-models without touching the held-out films), the Greulich-Pyle model's reading beside, and writes
+models without touching the held-out films), the Greulich-Pyle model's reading beside, and the card's low-confidence
+threshold as its rule derives it from these films (the 1 % quantile of the read stage's probability), and writes
 stage_accuracy_val.json.
 """
 from __future__ import annotations
@@ -33,6 +34,7 @@ from bone_age.standard import load_standard
 from bone_age.training.rsna import load_rsna_299, load_rsna_hands, load_rsna_test
 from bone_age.training.splits import reserved_ids, split_of
 from bone_age.training.stage_data import unsquash
+from bone_age.training.stages import LOW_CONFIDENCE_QUANTILE
 
 GROUPS = {"test": ("test",), "reserved": ("reserved", "official_test"), "official_test": ("official_test",)}
 VALIDATION = ("val", "val_299px")
@@ -83,7 +85,7 @@ def main() -> None:
         rows.append({"id": f.id, "group": group, "rejected": False, "male": f.male, "age": age,
                      "label_range": "below" if age < lo else "above" if age > hi else "within",
                      "rus": a.bone_age_years, "gp": a.gp_bone_age_years, "score": a.total_score,
-                     "stages": [s.stage for s in a.stages]})
+                     "stages": [s.stage for s in a.stages], "confidences": [s.confidence for s in a.stages]})
     ok = [r for r in rows if not r["rejected"]]
     if args.validation_only:
         val = [r for r in ok if r["group"] in VALIDATION]
@@ -92,7 +94,9 @@ def main() -> None:
             "rejected_as_not_hand": {g: sum(r["rejected"] for r in rows if r["group"] == g) for g in VALIDATION},
             "pooled": metrics(np.array([r["rus"] for r in val]), np.array([r["age"] for r in val])),
             "gp_pooled": metrics(np.array([r["gp"] for r in val]), np.array([r["age"] for r in val])),
-            "validation_bias_diagnostic": validation_bias(val)})
+            "validation_bias_diagnostic": validation_bias(val),
+            "low_confidence_threshold": round(float(np.quantile([c for r in val for c in r["confidences"]],
+                                                               LOW_CONFIDENCE_QUANTILE)), 4)})
         return
     calib = calibration([r for r in ok if r["group"] == "train"])
     calib_in = calibration([r for r in ok if r["group"] == "train" and r["label_range"] == "within"])

@@ -294,7 +294,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
         train_fracture(Path(args.data), Path(args.out), epochs=args.epochs, max_side=args.size or 512,
                        device=args.device, limit=args.limit, overwrite=args.overwrite, init=args.init,
-                       lr=args.lr or 1e-3, crop=args.crop)
+                       lr=args.lr or 1e-3, crop=args.crop, average_last=args.average_last)
     elif args.what == "fracture-film":
         from .training.fracture_film import train_fracture_film
 
@@ -403,6 +403,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--size", type=int, help="gp: input size in pixels (default 192, or --init's); hand-gate, polarity: (160); bonescan-wholebody: long side (1024); fracture: long side (512); fracture-film: square side (512)")
     t.add_argument("--crop", type=int, help="fracture: train on square windows of this many pixels cut from the films "
                                             "at --size (zoomed training; inference reads the whole film at --size)")
+    t.add_argument("--average-last", type=int, default=0,
+                   help="fracture: also validate the mean of the weights at the ends of the last N epochs and keep it "
+                        "when it beats every single epoch (default 0: off)")
     t.add_argument("--rotate", type=float, default=25.0,
                    help="localizer: training films are turned by up to this many degrees either way (default 25)")
     t.add_argument("--min-scale", type=float, default=0.75,

@@ -1,6 +1,8 @@
 """Region crops -> stage probabilities per bone (one shared CNN, an ordinal head per stage category)."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import torch
 
@@ -21,13 +23,16 @@ def median_stage(probabilities: np.ndarray) -> np.ndarray:
 
 
 class StageClassifier:
-    """Wraps a loaded StageNet. Crops follow the card: ``crop_size`` pixels, right hands mirrored to left. A stage
-    read with a probability below the card's ``low_confidence_threshold`` (0.5 when the card has none) is flagged."""
+    """Wraps a loaded StageNet. Crops follow the card: ``crop_size`` pixels, right hands mirrored to left, each region
+    read in the card's ``test_time_views`` (pairs of crop-side factor and added turn in degrees; one plain view when
+    absent), the stage distributions averaged over the views. A stage read with a probability below the card's
+    ``low_confidence_threshold`` (0.5 when the card has none) is flagged."""
 
     def __init__(self, model: LoadedModel):
         self.model = model
         self.categories: list[str] = list(model.card["categories"])
         self.crop_size = int(model.card["crop_size"])
+        self.views = [(float(f), float(a)) for f, a in model.card.get("test_time_views", [(1.0, 0.0)])]
         self.low_confidence = float(model.card.get("low_confidence_threshold", 0.5))
 
     @property
@@ -35,12 +40,15 @@ class StageClassifier:
         return next(self.model.module.parameters()).device
 
     def crops(self, pixels: np.ndarray, regions: tuple[Region, ...], hand_side: str) -> np.ndarray:
-        """(13, S, S) float crops in region order."""
-        return np.stack([crop_region(pixels, r, self.crop_size, mirror=hand_side == "right") for r in regions])
+        """(13, V, S, S) float crops in region order, one per view."""
+        return np.stack([[crop_region(pixels, replace(r, crop_side_px=r.crop_side_px * f, angle_deg=r.angle_deg + a),
+                                      self.crop_size, mirror=hand_side == "right") for f, a in self.views] for r in regions])
 
     @torch.no_grad()
     def probabilities(self, crops: np.ndarray, categories: list[str]) -> np.ndarray:
-        """(N, S, S) crops and their categories -> (N, K_max) stage probabilities (stage 1 in column 0)."""
-        x = torch.from_numpy(to_model_input(crops)).to(self.device)
-        c = torch.tensor([self.categories.index(k) for k in categories], device=self.device)
-        return self.model.module(x, c).float().cpu().numpy()
+        """(N, V, S, S) crops and their categories -> (N, K_max) stage probabilities (stage 1 in column 0), averaged
+        over the V views."""
+        n, v = crops.shape[:2]
+        x = torch.from_numpy(to_model_input(crops.reshape(n * v, *crops.shape[2:]))).to(self.device)
+        c = torch.tensor([self.categories.index(k) for k in categories for _ in range(v)], device=self.device)
+        return self.model.module(x, c).float().cpu().numpy().reshape(n, v, -1).mean(1)

@@ -105,8 +105,19 @@ def trained(tmp_path_factory):
     root = tmp_path_factory.mktemp("frac")
     make_fracatlas(root / "fa")
     train_fracture(root / "fa", root / "models" / "frac_test", epochs=2, max_side=160, negatives=0.5, batch=4, device="cpu",
-                   crop=96)
+                   crop=96, average_last=2)
     return root
+
+
+def test_weight_mean_averages_floats_and_keeps_the_last_count():
+    from bone_age.training.detection import WeightMean
+
+    mean = WeightMean()
+    for w, n in ((1.0, 3), (2.0, 5), (6.0, 7)):
+        mean.add({"w": torch.full((2,), w), "bn.num_batches_tracked": torch.tensor(n)})
+    out = mean.mean()
+    assert torch.allclose(out["w"], torch.full((2,), 3.0)) and out["w"].dtype == torch.float32
+    assert int(out["bn.num_batches_tracked"]) == 7
 
 
 def test_trained_detector_and_card(trained, monkeypatch):
@@ -117,6 +128,9 @@ def test_trained_detector_and_card(trained, monkeypatch):
     card = json.loads((trained / "models" / "frac_test.json").read_text())
     assert card["task"] == "fracture" and card["masks"] and card["n_train_fractured"] == 8 and 0 <= card["threshold"] <= 1
     assert card["train_crop"] == 96 and card["max_size"] == 160
+    assert len(card["val_metrics_per_epoch"]) == 2 and card["average_last"] == 2
+    candidates = [*card["val_metrics_per_epoch"], card["val_metrics_weight_mean"]]
+    assert card["val_metrics"]["bbox_map50"] == max(m["bbox_map50"] for m in candidates)
     r = FractureDetector(device="cpu").detect(trained / "fa" / "images" / "Fractured" / "IMG0000010.jpg")
     assert 0 <= r.probability <= 1 and r.fractured == (r.probability >= r.threshold)
     assert all(0 <= i.box_xyxy[0] <= i.box_xyxy[2] <= 128 for i in r.instances)

@@ -1,9 +1,12 @@
-"""Reading a stage from a bone's stage distribution: the median, also for the ordinal head's padded output."""
+"""Reading a stage from a bone's stage distribution: the median, also for the ordinal head's padded output; distributions
+averaged over the card's test-time views."""
 import numpy as np
 import torch
 
 from bone_age.nets import StageNet
-from bone_age.stage import median_stage
+from bone_age.registry import LoadedModel
+from bone_age.results import Region
+from bone_age.stage import StageClassifier, median_stage
 
 
 def test_median_is_not_the_most_probable_stage():
@@ -22,3 +25,39 @@ def test_median_of_the_ordinal_head_counts_the_thresholds_exceeded():
     read = median_stage(probs)
     assert (read == exceeded + 1).all()
     assert (read <= net.n_stages[cat].numpy()).all() and len(set(read.tolist())) > 3
+
+
+class _MeanBrightness(torch.nn.Module):
+    """Stand-in stage model: two stages, P(stage 2) = the crop's mean intensity in [0, 1]."""
+
+    def __init__(self):
+        super().__init__()
+        self.dummy = torch.nn.Parameter(torch.zeros(1))
+
+    def forward(self, x: torch.Tensor, category: torch.Tensor) -> torch.Tensor:
+        p2 = (x[:, 0] * 0.25 + 0.5).clamp(0, 1).mean((1, 2))
+        return torch.stack([1 - p2, p2], 1)
+
+
+def _classifier(views):
+    card = {"categories": ["Radius"], "crop_size": 16}
+    if views is not None:
+        card["test_time_views"] = views
+    return StageClassifier(LoadedModel("stub", card, _MeanBrightness()))
+
+
+def test_stage_views_are_read_and_averaged():
+    film = np.tile(np.linspace(0, 1, 200, dtype=np.float32), (200, 1))  # brighter to the right
+    region = Region("Radius", "Radius", (60, 60, 140, 140), (120.0, 100.0), 1.0, angle_deg=0.0, crop_side_px=80.0)
+    views = [[1.0, 0.0], [0.5, 0.0], [1.0, 90.0]]
+    crops = _classifier(views).crops(film, (region,), "left")
+    assert crops.shape == (1, 3, 16, 16)
+    plain = _classifier(None).crops(film, (region,), "left")
+    np.testing.assert_array_equal(crops[0, 0], plain[0, 0])
+    assert crops[0, 1].std() < 0.6 * crops[0, 0].std()  # half the side: half the brightness range
+    across, down = (crops[0, :, :, :].mean(1).std(-1), crops[0].mean(2).std(-1))  # brightness change along x, along y
+    assert across[0] > 0.1 > down[0] and down[2] > 0.1 > across[2]  # the turned view: the gradient runs the other way
+    averaged = _classifier(views).probabilities(crops, ["Radius"])
+    single = [_classifier(None).probabilities(crops[:, v:v + 1], ["Radius"]) for v in range(3)]
+    np.testing.assert_allclose(averaged, np.mean(single, 0), atol=1e-6)
+    assert not np.allclose(single[0], single[1])

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,8 @@ import torch
 from ..detection import build_detector, fit_long_side
 from ..io import read_film
 from .common import EpochLog, keep_readable, make_optimizer, save_model, step
+
+_logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -165,15 +168,33 @@ def _rle(m: np.ndarray) -> dict:
     return r
 
 
+class WeightMean:
+    """Running mean of a model's state dicts (integer buffers, such as batch-norm step counts, keep the last)."""
+
+    def __init__(self):
+        self.n, self.sum = 0, {}
+
+    def add(self, state: dict[str, torch.Tensor]) -> None:
+        self.n += 1
+        for k, v in state.items():
+            v = v.detach()
+            self.sum[k] = (self.sum[k] + v if k in self.sum else v.double()) if v.is_floating_point() else v.clone()
+
+    def mean(self) -> dict[str, torch.Tensor]:
+        return {k: (v / self.n).float() if v.is_floating_point() else v for k, v in self.sum.items()}
+
+
 def train_detector(train: list[DetectionSample], val: list[DetectionSample], classes: list[str], out: Path, card: dict,
                    *, rng: np.random.Generator, device: torch.device, masks: bool = False, max_side: int = 512,
                    epochs: int = 12, batch: int = 4, lr: float = 1e-3, crop: int | None = None,
-                   pretrained: Callable[[torch.nn.Module], object] | None = None,
+                   average_last: int = 0, pretrained: Callable[[torch.nn.Module], object] | None = None,
                    init_state: dict[str, torch.Tensor] | None = None) -> tuple[Path, dict]:
     """Train, keep the best validation box mAP50 epoch, save weights + card (``card`` is extended). The start:
     ``init_state`` (a whole detector's weights, to go on training) or else ``pretrained`` applied to the encoder.
     ``crop``: train on ``crop``-pixel windows of the films at long side ``max_side`` (``zoom_crop``), so a large
-    inference size costs no more per step than ``crop``; validation and inference read whole films."""
+    inference size costs no more per step than ``crop``; validation and inference read whole films.
+    ``average_last``: the mean of the weights (batch-norm statistics included) at the ends of the last that many
+    epochs is validated too and kept when it beats every single epoch."""
     model = build_detector(len(classes), masks=masks, min_size=max_side, max_size=max_side)
     if init_state is not None:
         model.load_state_dict(init_state)
@@ -181,7 +202,8 @@ def train_detector(train: list[DetectionSample], val: list[DetectionSample], cla
         pretrained(model.backbone.encoder)
     model.to(device)
     opt, sched = make_optimizer(model, lr, epochs * math.ceil(len(train) / batch))
-    log, best, best_state, best_metrics = EpochLog(epochs), -1.0, None, {}
+    log, best, best_state, best_metrics, kept = EpochLog(epochs), -1.0, None, {}, ""
+    per_epoch, average = [], WeightMean()
     train, cache = readable(train, max_side)
     window = (max_side, crop) if crop else None
     for epoch in range(epochs):
@@ -195,11 +217,21 @@ def train_detector(train: list[DetectionSample], val: list[DetectionSample], cla
         _input_side(model, max_side)
         metrics = coco_metrics(*predict(model, val, max_side, device), classes, masks)
         log(epoch, loss=total / len(train), **metrics)
+        per_epoch.append(metrics)
+        if epoch >= epochs - average_last:
+            average.add(model.state_dict())
         if metrics["bbox_map50"] > best:
-            best, best_metrics = metrics["bbox_map50"], metrics
+            best, best_metrics, kept = metrics["bbox_map50"], metrics, f"epoch {epoch + 1}"
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    if average_last:
+        model.load_state_dict(average.mean())
+        metrics = coco_metrics(*predict(model, val, max_side, device), classes, masks)
+        _logger.info("mean of the last %d epochs' weights: %s", average_last, metrics)
+        if metrics["bbox_map50"] > best:
+            best_metrics, kept, best_state = metrics, f"mean of the last {average_last} epochs' weights", average.mean()
     model.load_state_dict(best_state)
     card = dict(card, architecture="Detector", backbone="efficientnet_lite0", classes=list(classes), masks=masks,
                 min_size=max_side, max_size=max_side, train_crop=crop, epochs=epochs, n_train=len(train), n_val=len(val),
-                val_metrics=best_metrics)
+                val_metrics=best_metrics, val_metrics_per_epoch=per_epoch, kept=kept,
+                **({"average_last": average_last, "val_metrics_weight_mean": metrics} if average_last else {}))
     return save_model(model.cpu(), out, card), best_metrics

@@ -41,11 +41,13 @@ def image_scores(model, imgs: list[FracAtlasImage], max_side: int, device) -> tu
 
 def train_fracture(data: Path, out: Path, *, epochs: int = 8, max_side: int = 512, negatives: float = 0.5,
                    batch: int = 4, lr: float = 1e-3, device: str = "auto", seed: int = 0, overwrite: bool = False,
-                   limit: int | None = None, init: str | None = None, crop: int | None = None) -> Path:
+                   limit: int | None = None, init: str | None = None, crop: int | None = None,
+                   average_last: int = 0) -> Path:
     """Train on the official train fractures plus ``negatives`` x as many non-fractured train films; keep the best
     validation box mAP50; set the film-level threshold by Youden's index on all validation films. ``init``: go on
     from a shipped fracture model's weights instead of the ImageNet encoder; ``crop``: train on windows of this size
-    of the films at long side ``max_side`` (see ``train_detector``)."""
+    of the films at long side ``max_side``; ``average_last``: also try the mean weights of the last epochs (see
+    ``train_detector``)."""
     from ..registry import load_model
     from .pretrained import load_imagenet_encoder
 
@@ -69,6 +71,7 @@ def train_fracture(data: Path, out: Path, *, epochs: int = 8, max_side: int = 51
             "initialised_from": start_note(init, start)}
     weights, _ = train_detector([sample(i) for i in pos + neg], [sample(i) for i in val_pos], ["fracture"], Path(out), card,
                                 rng=rng, device=dev, masks=True, max_side=max_side, epochs=epochs, batch=batch, lr=lr, crop=crop,
+                                average_last=average_last,
                                 pretrained=load_imagenet_encoder,
                                 init_state=start.module.state_dict() if start else None)
     model = load_model(Path(out).name, dev, Path(out).parent).module
