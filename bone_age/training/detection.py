@@ -178,7 +178,10 @@ class WeightMean:
         self.n += 1
         for k, v in state.items():
             v = v.detach()
-            self.sum[k] = (self.sum[k] + v if k in self.sum else v.double()) if v.is_floating_point() else v.clone()
+            if not v.is_floating_point():
+                self.sum[k] = v.clone()
+            else:
+                self.sum[k] = self.sum[k] + v if k in self.sum else v.double()
 
     def mean(self) -> dict[str, torch.Tensor]:
         return {k: (v / self.n).float() if v.is_floating_point() else v for k, v in self.sum.items()}
@@ -225,13 +228,13 @@ def train_detector(train: list[DetectionSample], val: list[DetectionSample], cla
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     if average_last:
         model.load_state_dict(average.mean())
-        metrics = coco_metrics(*predict(model, val, max_side, device), classes, masks)
-        _logger.info("mean of the last %d epochs' weights: %s", average_last, metrics)
-        if metrics["bbox_map50"] > best:
-            best_metrics, kept, best_state = metrics, f"mean of the last {average_last} epochs' weights", average.mean()
+        mean_metrics = coco_metrics(*predict(model, val, max_side, device), classes, masks)
+        _logger.info("mean of the last %d epochs' weights: %s", average_last, mean_metrics)
+        if mean_metrics["bbox_map50"] > best:
+            best_metrics, kept, best_state = mean_metrics, f"mean of the last {average_last} epochs' weights", average.mean()
     model.load_state_dict(best_state)
     card = dict(card, architecture="Detector", backbone="efficientnet_lite0", classes=list(classes), masks=masks,
                 min_size=max_side, max_size=max_side, train_crop=crop, epochs=epochs, n_train=len(train), n_val=len(val),
                 val_metrics=best_metrics, val_metrics_per_epoch=per_epoch, kept=kept,
-                **({"average_last": average_last, "val_metrics_weight_mean": metrics} if average_last else {}))
+                **({"average_last": average_last, "val_metrics_weight_mean": mean_metrics} if average_last else {}))
     return save_model(model.cpu(), out, card), best_metrics
