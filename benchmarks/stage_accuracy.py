@@ -1,7 +1,7 @@
 """RUS-CHN path vs the films' Greulich-Pyle bone age, on held-out RSNA films; per-bone stage vs age.
 
     python benchmarks/stage_accuracy.py [--rsna299 DIR] [--stages NAME] [--localizer NAME] [--update-card] [--validation]
-    python benchmarks/stage_accuracy.py --rsna299 DIR --validation-only [--localizer NAME]
+    python benchmarks/stage_accuracy.py --rsna299 DIR --validation-only [--localizer NAME] [--rows FILE]
 
 Held-out: rsna_hands films whose id hashes to 'test' (never trained or tuned on) and, separately, the reserved
 evaluation films from the 299 px RSNA copy (--rsna299; low resolution, stretched back from the copy's 1:1 squash to the
@@ -57,7 +57,11 @@ def main() -> None:
     ap.add_argument("--validation", action="store_true", help="also the validation films' bias per source and age band")
     ap.add_argument("--validation-only", action="store_true", help="the validation films alone (for choosing models)")
     ap.add_argument("--localizer", default=None, help="localizer model (default: the shipped default)")
+    ap.add_argument("--rows", type=Path, help="also write each film's reading (id, group, label, RUS-CHN age) to this new "
+                                              "file outside the repository, for paired_difference.py")
     args = ap.parse_args()
+    if args.rows and args.rows.exists():
+        ap.error(f"--rows {args.rows}: the file exists; give a new path")
     args.validation |= args.validation_only
     engine = Engine(localizer=args.localizer, stages=args.stages, gp=None if args.validation_only else False, device="cpu")
     std = load_standard()
@@ -87,6 +91,8 @@ def main() -> None:
                      "rus": a.bone_age_years, "gp": a.gp_bone_age_years, "score": a.total_score,
                      "stages": [s.stage for s in a.stages], "confidences": [s.confidence for s in a.stages]})
     ok = [r for r in rows if not r["rejected"]]
+    if args.rows:
+        args.rows.write_text(json.dumps([{k: r[k] for k in ("id", "group", "male", "age", "rus")} for r in ok]))
     if args.validation_only:
         val = [r for r in ok if r["group"] in VALIDATION]
         write_result("stage_accuracy_val", {
