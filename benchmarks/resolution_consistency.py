@@ -14,11 +14,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import cv2
 import numpy as np
 from tqdm import tqdm
 
 from _common import write_result
+from bone_age.detection import fit_long_side
 from bone_age.errors import NotAHandFilm, UnreadableFilm
 from bone_age.io import read_film
 from bone_age.io.film import film_from_array
@@ -27,11 +27,6 @@ from bone_age.training.hand_gate import fracatlas_films
 
 LARGE = 2000  # px, long side of the films kept
 SHRUNK = 1024  # px, long side they are shrunk to
-
-
-def shrunk(pixels: np.ndarray) -> np.ndarray:
-    s = SHRUNK / max(pixels.shape)
-    return cv2.resize(pixels, (round(pixels.shape[1] * s), round(pixels.shape[0] * s)), interpolation=cv2.INTER_AREA)
 
 
 def main() -> None:
@@ -53,7 +48,7 @@ def main() -> None:
             continue
         try:
             big = engine.assess(film, sex="M")
-            small = engine.assess(film_from_array(shrunk(film.pixels), f.path.name), sex="M")
+            small = engine.assess(film_from_array(fit_long_side(film.pixels, SHRUNK)[0], f.path.name), sex="M")
         except NotAHandFilm:
             skipped["refused"] += 1
             continue

@@ -55,7 +55,7 @@ def test_stage_views_are_read_and_averaged():
     plain = _classifier(None).crops(film, (region,), "left")
     np.testing.assert_array_equal(crops[0, 0], plain[0, 0])
     assert crops[0, 1].std() < 0.6 * crops[0, 0].std()  # half the side: half the brightness range
-    across, down = (crops[0, :, :, :].mean(1).std(-1), crops[0].mean(2).std(-1))  # brightness change along x, along y
+    across, down = crops[0].mean(1).std(-1), crops[0].mean(2).std(-1)  # brightness change along x, along y
     assert across[0] > 0.1 > down[0] and down[2] > 0.1 > across[2]  # the turned view: the gradient runs the other way
     averaged = _classifier(views).probabilities(crops, ["Radius"])
     single = [_classifier(None).probabilities(crops[:, v:v + 1], ["Radius"]) for v in range(3)]

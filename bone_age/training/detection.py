@@ -227,11 +227,12 @@ def train_detector(train: list[DetectionSample], val: list[DetectionSample], cla
             best, best_metrics, kept = metrics["bbox_map50"], metrics, f"epoch {epoch + 1}"
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     if average_last:
-        model.load_state_dict(average.mean())
+        mean_state = average.mean()
+        model.load_state_dict(mean_state)
         mean_metrics = coco_metrics(*predict(model, val, max_side, device), classes, masks)
         _logger.info("mean of the last %d epochs' weights: %s", average_last, mean_metrics)
         if mean_metrics["bbox_map50"] > best:
-            best_metrics, kept, best_state = mean_metrics, f"mean of the last {average_last} epochs' weights", average.mean()
+            best_metrics, kept, best_state = mean_metrics, f"mean of the last {average_last} epochs' weights", mean_state
     model.load_state_dict(best_state)
     card = dict(card, architecture="Detector", backbone="efficientnet_lite0", classes=list(classes), masks=masks,
                 min_size=max_side, max_size=max_side, train_crop=crop, epochs=epochs, n_train=len(train), n_val=len(val),
