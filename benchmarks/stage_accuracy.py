@@ -34,7 +34,7 @@ from bone_age.standard import load_standard
 from bone_age.training.rsna import load_rsna_299, load_rsna_hands, load_rsna_test
 from bone_age.training.splits import reserved_ids, split_of
 from bone_age.training.stage_data import unsquash
-from bone_age.training.stages import LOW_CONFIDENCE_QUANTILE
+from bone_age.training.stages import LOW_CONFIDENCE_QUANTILE, paired_disagreement_limits
 
 GROUPS = {"test": ("test",), "reserved": ("reserved", "official_test"), "official_test": ("official_test",)}
 VALIDATION = ("val", "val_299px")
@@ -46,6 +46,8 @@ def metrics(pred: np.ndarray, true: np.ndarray) -> dict:
     return {"n": int(len(true)), "mae_months": round(float(np.abs(err).mean() * 12), 2),
             "rmse_months": round(float(np.sqrt((err**2).mean()) * 12), 2),
             "bias_months": round(float(err.mean() * 12), 2),
+            "abs_error_p50_months": round(float(np.quantile(np.abs(err), 0.5) * 12), 1),
+            "abs_error_p90_months": round(float(np.quantile(np.abs(err), 0.9) * 12), 1),
             "pearson_r": round(float(pearsonr(pred, true)[0]), 4) if len(true) > 2 else None}
 
 
@@ -57,8 +59,8 @@ def main() -> None:
     ap.add_argument("--validation", action="store_true", help="also the validation films' bias per source and age band")
     ap.add_argument("--validation-only", action="store_true", help="the validation films alone (for choosing models)")
     ap.add_argument("--localizer", default=None, help="localizer model (default: the shipped default)")
-    ap.add_argument("--rows", type=Path, help="also write each film's reading (id, group, label, RUS-CHN age) to this new "
-                                              "file outside the repository, for paired_difference.py")
+    ap.add_argument("--rows", type=Path, help="also write each film's reading (id, group, label, RUS-CHN age, GP age, "
+                                              "stages) to this new file outside the repository, for paired_difference.py")
     args = ap.parse_args()
     if args.rows and args.rows.exists():
         ap.error(f"--rows {args.rows}: the file exists; give a new path")
@@ -92,7 +94,7 @@ def main() -> None:
                      "stages": [s.stage for s in a.stages], "confidences": [s.confidence for s in a.stages]})
     ok = [r for r in rows if not r["rejected"]]
     if args.rows:
-        args.rows.write_text(json.dumps([{k: r[k] for k in ("id", "group", "male", "age", "rus")} for r in ok]))
+        args.rows.write_text(json.dumps([{k: r[k] for k in ("id", "group", "male", "age", "rus", "gp", "stages")} for r in ok]))
     if args.validation_only:
         val = [r for r in ok if r["group"] in VALIDATION]
         write_result("stage_accuracy_val", {
@@ -102,7 +104,9 @@ def main() -> None:
             "gp_pooled": metrics(np.array([r["gp"] for r in val]), np.array([r["age"] for r in val])),
             "validation_bias_diagnostic": validation_bias(val),
             "low_confidence_threshold": round(float(np.quantile([c for r in val for c in r["confidences"]],
-                                                               LOW_CONFIDENCE_QUANTILE)), 4)})
+                                                               LOW_CONFIDENCE_QUANTILE)), 4),
+            "paired_disagreement_stages": (limits := paired_disagreement_limits(std, np.array([r["stages"] for r in val]))),
+            "paired_apart": paired_apart(std, val, limits)})
         return
     calib = calibration([r for r in ok if r["group"] == "train"])
     calib_in = calibration([r for r in ok if r["group"] == "train" and r["label_range"] == "within"])
@@ -118,6 +122,7 @@ def main() -> None:
         out["within_method_range"].update(by_sex([r for r in sel if r["label_range"] == "within"], calib_in))
         stages = np.array([r["stages"] for r in sel])
         ages = np.array([r["age"] for r in sel])
+        out["paired_apart"] = paired_apart(std, sel, engine.classifier.paired_limits)
         out["per_bone_spearman_stage_vs_age"] = {b: round(float(spearmanr(stages[:, i], ages)[0]), 4) for i, b in enumerate(std.bones)}
         result[group] = out
     if args.validation:
@@ -154,6 +159,17 @@ def by_sex(rows: list[dict], calib: dict) -> dict:
         cal = np.array([c["a"] * r["rus"] + c["b_years"] for c, r in zip(line, s)])
         out[sex] = {"uncalibrated": metrics(pred, true), "calibrated": metrics(cal, true)}
     return out
+
+
+def paired_apart(std, rows: list[dict], limits: dict[str, int]) -> dict:
+    """The films warned about for paired bones ``limits`` or more stages apart, and the RUS-CHN error (months) of
+    those films and of the others: whether the warning marks worse readings."""
+    pairs = [(limits[c], std.bones.index(a), std.bones.index(b)) for c, (a, b) in std.paired.items() if c in limits]
+    apart = np.array([any(abs(r["stages"][i] - r["stages"][j]) >= d for d, i, j in pairs) for r in rows], dtype=bool)
+    err = np.abs(np.array([r["rus"] - r["age"] for r in rows])) * 12
+    return {"films": len(rows), "warned": int(apart.sum()),
+            "mae_months_warned": round(float(err[apart].mean()), 2) if apart.any() else None,
+            "mae_months_others": round(float(err[~apart].mean()), 2) if (~apart).any() else None}
 
 
 def validation_bias(rows: list[dict]) -> dict:

@@ -40,6 +40,8 @@ def _print_assessment(a) -> None:
         print(f"bone age (Greulich-Pyle, second opinion) {a.gp_bone_age_years:.1f} y")
     if a.chronological_age_years is not None:
         print(f"chronological age {a.chronological_age_years:.1f} y, difference {a.bone_age_minus_chronological_years:+.1f} y")
+    if a.agreement is not None:
+        print(a.agreement.sentence())
     for w in a.warnings:
         print(f"warning: {w}")
     print(f"time {a.timings_ms.get('total', 0):.0f} ms")

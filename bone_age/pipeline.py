@@ -30,6 +30,8 @@ DISAGREEMENT_YEARS = 1.0
 LOW_STAGE_WARNING = "{bone}: low stage confidence"  # followed by the confidence; cleared when the stage is set by hand
 UNSURE_HAND = ("hand located less surely than 98 % of the localizer's validation hands (confidence {conf:.2f} < "
                "{usual:.2f}): check its regions on the film before trusting the stages")
+PAIRED_APART = ("{a} and {b}: stages {sa} and {sb}, {d} apart, though fingers III and V mature together (on the "
+                "stage model's validation films rarely {limit} or more): check both")
 YOUNGER_THAN_METHOD = ("{what} {age:.1f} y is below {floor:.1f} y, the youngest bone age RUS-CHN tells for {sex}s: "
                        "its figure cannot go lower and over-reads this child")
 
@@ -158,11 +160,26 @@ class Engine:
         young = _younger_than_method("chronological age", age, sex)
         warnings += [young] if young else []
         warnings += [f"{LOW_STAGE_WARNING.format(bone=s.bone)} ({s.confidence:.2f})" for s in stages if s.low_confidence]
+        warnings += _paired_apart(self.standard, stages, self.classifier.paired_limits)
         warnings += [f"{r.bone}: region found with low confidence ({r.confidence:.2f})" for r in loc.regions if r.confidence < LOW_REGION_CONFIDENCE]
         return _scored(Assessment(source=film.meta.source, sex=sex, regions=loc.regions, stages=tuple(stages),
                                   total_score=0, bone_age_years=0.0, range_flag="", chronological_age_years=age,
                                   warnings=tuple(warnings), model_versions=self.model_versions, film=film.meta,
-                                  hand_side=loc.hand_side, read_inverted=inverted_p is not None))
+                                  hand_side=loc.hand_side, read_inverted=inverted_p is not None,
+                                  agreement=self.classifier.agreement))
+
+
+def _paired_apart(std, stages, limits: Mapping[str, int]) -> list[str]:
+    """A warning for each pair of bones read in one category (``std.paired``) whose stages are ``limits`` or more
+    apart; a pair with a stage set by hand is the reader's decision and is not warned about."""
+    read = {s.bone: s for s in stages}
+    out = []
+    for category, (a, b) in std.paired.items():
+        sa, sb = read[a], read[b]
+        if category in limits and abs(sa.stage - sb.stage) >= limits[category] and not (sa.overridden or sb.overridden):
+            out.append(PAIRED_APART.format(a=a, b=b, sa=sa.stage, sb=sb.stage, d=abs(sa.stage - sb.stage),
+                                           limit=limits[category]))
+    return out
 
 
 def _scored(a: Assessment) -> Assessment:
@@ -208,6 +225,7 @@ def override_stages(assessment: Assessment, stages: Mapping[str, int]) -> Assess
             s = replace(s, stage=int(stages[s.bone]), overridden=True, low_confidence=False)
         new.append(s)
     settled = tuple(LOW_STAGE_WARNING.format(bone=b) for b in stages)  # the reader has decided these bones
+    settled += tuple(f"{a} and {b}:" for a, b in std.paired.values() if a in stages or b in stages)
     warnings = tuple(w for w in assessment.warnings if not w.startswith(settled))
     result = _scored(replace(assessment, stages=tuple(new), warnings=warnings))
     return result if result.gp_bone_age_years is None else _with_gp(result, result.gp_bone_age_years)

@@ -103,6 +103,8 @@ def write_pdf(path: Path, film: Film, a: Assessment) -> Path:
         summary.append(f"<b>Greulich-Pyle estimate (second opinion):</b> {_fmt_age(a.gp_bone_age_years)}")
     story = [Paragraph("RUS-CHN bone age report", styles["Title"]), layout, Spacer(1, 3 * mm)]
     story += [Paragraph(t, styles["BodyText"]) for t in summary]
+    if a.agreement is not None:
+        story.append(Paragraph(a.agreement.sentence() + ".", small))
     if any(s.overridden for s in a.stages):
         story.append(Paragraph("* stage set by the reader", small))
     if a.warnings:

@@ -7,7 +7,7 @@ from ._serial import JsonMixin
 
 HANDS = ("left", "right")  # a Localization's hand_side; the hand read when a film holds both
 
-__all__ = ["HANDS", "FilmMeta", "BoneScore", "ScoreResult", "Region", "Localization", "BoneStage", "Assessment"]
+__all__ = ["HANDS", "FilmMeta", "BoneScore", "ScoreResult", "Region", "Localization", "BoneStage", "Agreement", "Assessment"]
 
 
 @dataclass(frozen=True)
@@ -103,6 +103,23 @@ class BoneStage(JsonMixin):
 
 
 @dataclass(frozen=True)
+class Agreement(JsonMixin):
+    """How closely the stage model's RUS-CHN bone age agreed with radiologists' Greulich-Pyle readings on held-out
+    films (from its card): half of the films within ``half_within_months``, 90 % within ``most_within_months``."""
+
+    films: int
+    half_within_months: float
+    most_within_months: float
+    mae_months: float
+    reference: str  # which films, and the card the figures come from
+
+    def sentence(self) -> str:
+        return (f"On {self.films} held-out films ({self.reference}) the RUS-CHN bone age lay "
+                f"within {self.half_within_months:.0f} months of the radiologist's Greulich-Pyle reading for half of "
+                f"them and within {self.most_within_months:.0f} months for 90 %")
+
+
+@dataclass(frozen=True)
 class Assessment(JsonMixin):
     """The whole result for one film."""
 
@@ -122,3 +139,4 @@ class Assessment(JsonMixin):
     model_versions: dict[str, str] = field(default_factory=dict)
     film: FilmMeta | None = None
     read_inverted: bool = False  # the file stores bone dark; the film was read (and is drawn) inverted
+    agreement: Agreement | None = None  # the stage model's held-out agreement, to read the bone age with

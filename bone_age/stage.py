@@ -8,10 +8,11 @@ import torch
 
 from .regions import crop_region
 from .registry import LoadedModel
-from .results import Region
+from .results import Agreement, Region
 from .transforms import to_model_input
 
-__all__ = ["StageClassifier", "median_stage"]
+__all__ = ["StageClassifier", "median_stage", "agreement"]
+AGREEMENT_FILMS = ("test", "full-resolution RSNA films")  # the card's test_metrics group, in words
 
 
 def median_stage(probabilities: np.ndarray) -> np.ndarray:
@@ -22,11 +23,25 @@ def median_stage(probabilities: np.ndarray) -> np.ndarray:
     return (cum < 0.5 * cum[..., -1:]).sum(axis=-1) + 1
 
 
+def agreement(card: dict) -> Agreement | None:
+    """The card's held-out agreement (``benchmarks/stage_accuracy.py --update-card``, uncalibrated, all films of the
+    ``AGREEMENT_FILMS`` group), or None when the card has not measured it."""
+    group, words = AGREEMENT_FILMS
+    m = card.get("test_metrics", {}).get(group, {}).get("all", {}).get("uncalibrated", {})
+    if "abs_error_p90_months" not in m:
+        return None
+    return Agreement(films=int(m["n"]), half_within_months=float(m["abs_error_p50_months"]),
+                     most_within_months=float(m["abs_error_p90_months"]), mae_months=float(m["mae_months"]),
+                     reference=f"{words}; card of {card.get('name', 'the stage model')}")
+
+
 class StageClassifier:
     """Wraps a loaded StageNet. Crops follow the card: ``crop_size`` pixels, right hands mirrored to left, each region
     read in the card's ``test_time_views`` (pairs of crop-side factor and added turn in degrees; one plain view when
     absent), the stage distributions averaged over the views. A stage read with a probability below the card's
-    ``low_confidence_threshold`` (0.5 when the card has none) is flagged."""
+    ``low_confidence_threshold`` (0.5 when the card has none) is flagged; ``paired_limits``: per category read on two
+    bones, the stage difference between them that is warned about (none when the card has none); ``agreement``: the
+    card's held-out figures."""
 
     def __init__(self, model: LoadedModel):
         self.model = model
@@ -34,6 +49,8 @@ class StageClassifier:
         self.crop_size = int(model.card["crop_size"])
         self.views = [(float(f), float(a)) for f, a in model.card.get("test_time_views", [(1.0, 0.0)])]
         self.low_confidence = float(model.card.get("low_confidence_threshold", 0.5))
+        self.agreement = agreement(model.card)
+        self.paired_limits = {c: int(d) for c, d in model.card.get("paired_disagreement_stages", {}).items()}
 
     @property
     def device(self) -> torch.device:

@@ -58,6 +58,11 @@ class RusChnStandard:
     def sexes(self) -> tuple[str, ...]:
         return tuple(self.points)
 
+    @property
+    def paired(self) -> dict[str, tuple[str, str]]:
+        """Categories read on two bones (fingers III and V), which mature together: category -> (bone, bone)."""
+        return {c: (bones[0], bones[1]) for c, bones in self.categories.items() if len(bones) == 2}
+
     def category_of(self, bone: str) -> str:
         for category, bones in self.categories.items():
             if bone in bones:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-__all__ = ["Letterbox", "LetterboxResult", "to_model_input", "crop_rotated", "whole_film", "dihedral", "sigmoid"]
+__all__ = ["Letterbox", "LetterboxResult", "to_model_input", "crop_rotated", "warp_affine_area", "whole_film", "dihedral", "sigmoid"]
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,23 @@ def crop_rotated(pixels: np.ndarray, center_xy: tuple[float, float], size_wh: tu
     m = np.array([[sx * c, sx * s, 0.0], [-sy * s, sy * c, 0.0]], dtype=np.float64)
     m[:, 2] = np.array([ow / 2, oh / 2]) - m[:, :2] @ np.asarray(center_xy, dtype=np.float64)
     return cv2.warpAffine(pixels, m, (ow, oh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+
+def warp_affine_area(pixels: np.ndarray, m: np.ndarray, out_wh: tuple[int, int], border_value: float = 0.0
+                     ) -> np.ndarray:
+    """``cv2.warpAffine(pixels, m, out_wh)`` (bilinear) after area-averaging ``pixels`` down to the scale the 2x3
+    matrix ``m`` shrinks them by, so that a film warped far down is averaged, not sampled one pixel in five."""
+    m = np.asarray(m, dtype=np.float64)
+    scale = float(np.sqrt(abs(np.linalg.det(m[:, :2]))))
+    if scale < 1:
+        h, w = pixels.shape[:2]
+        pw, ph = max(round(w * scale), 1), max(round(h * scale), 1)
+        fx, fy = pw / w, ph / h
+        pixels = cv2.resize(np.ascontiguousarray(pixels), (pw, ph), interpolation=cv2.INTER_AREA)
+        # a film pixel centre x lands at (x + 0.5) * f - 0.5 in the shrunk film
+        m = np.hstack([m[:, :2] / [fx, fy], (m[:, 2] + m[:, :2] @ [0.5 / fx - 0.5, 0.5 / fy - 0.5])[:, None]])
+    return cv2.warpAffine(pixels, m, tuple(out_wh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                          borderValue=border_value)
 
 
 def _area_averaged(pixels: np.ndarray, center_xy: tuple[float, float], size_wh: tuple[float, float], scale: float

@@ -386,5 +386,7 @@ class MainWindow(QMainWindow):
             lines.append(f"Greulich-Pyle estimate: {a.gp_bone_age_years:.1f} y")
         if a.bone_age_minus_chronological_years is not None:
             lines.append(f"Bone age − chronological age: {a.bone_age_minus_chronological_years:+.1f} y")
+        if a.agreement is not None:
+            lines.append(a.agreement.sentence() + ".")
         self.summary.setText("\n".join(lines))
         self.warnings.setText("\n".join(a.warnings))

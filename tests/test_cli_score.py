@@ -92,10 +92,15 @@ def test_score_without_sex_gives_a_row_not_a_crash(tmp_path, capsys):
 
 
 def test_assess_command_prints_table(capsys, tmp_path):
+    from bone_age.registry import default_model, model_card
+    from bone_age.stage import agreement
+
     assert main(["assess", str(REPO / "assets/samples/IMG0000035.jpg"), "--sex", "F", "--device", "cpu",
                  "--set-stage", "Radius=14", "--report", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "Radius" in out and "set by hand" in out and "bone age (RUS-CHN)" in out
+    shipped = agreement(model_card(default_model("stages")))
+    assert shipped is not None and shipped.sentence() in out  # the card's held-out figures, printed with the bone age
     assert (tmp_path / "IMG0000035.pdf").is_file()
 
 

@@ -22,6 +22,26 @@ def test_landmark_films_drop_reserved_and_keep_geometry():
     assert np.linalg.norm(mcp - pip) > 0.05 * max(h, w)  # joints are distinct points on the finger
 
 
+def test_training_films_are_averaged_down_like_the_pipeline_reads_them_and_keep_their_keypoints():
+    """A 1024 px film fitted into the 224 px input reads as the pipeline's INTER_AREA letterbox makes it: detail
+    finer than the input averages out (instead of being sampled one pixel in five), the film stays in its place,
+    and the keypoints land where the film moved."""
+    from bone_age.training.landmarks import KEYPOINTS, LandmarkFilm
+    from bone_age.training.localizer import STRIDE, _sample
+    from bone_age.transforms import Letterbox
+
+    yy, xx = np.mgrid[0:1024, 0:758]
+    film = 0.5 * (0.5 + 0.4 * np.sin(xx / 60.0) * np.cos(yy / 45.0)) + 0.5 * (xx % 2)  # shading + 1 px stripes
+    image = np.round(film * 255).astype(np.uint8)
+    kps = np.tile([[305.0, 405.0]], (len(KEYPOINTS), 1))
+    x, pts, vis = _sample(LandmarkFilm("x", image, kps, {}, None, None), 224, None)
+    reference = Letterbox(224)(image.astype(np.float32) / 255)
+    inside = np.s_[8:-8, 40:180]  # the film lies at columns 29-194; bilinear sampling alone is off by 0.11 there
+    assert np.abs((x[0] * 0.25 + 0.5) - reference.image)[inside].mean() < 0.03  # back from the standardised input
+    assert vis.all()
+    np.testing.assert_allclose(pts[0] * STRIDE, reference.scale * kps[0] + reference.offset_xy, atol=1.0)
+
+
 @pytest.mark.slow
 @needs_shared_data("hand_landmarks", "annotations.json")
 def test_train_localizer_smoke(tmp_path):

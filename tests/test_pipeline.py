@@ -46,6 +46,40 @@ def test_assessment_is_complete(engine, result):
     assert all(len(v) == 64 for v in result.model_versions.values())
 
 
+def test_the_result_carries_the_stage_cards_held_out_agreement(engine, result):
+    from bone_age.stage import agreement
+
+    card = agreement(engine.classifier.model.card)
+    assert result.agreement == card
+    if card is not None:  # measured for the shipped model by benchmarks/stage_accuracy.py --update-card
+        assert 0 < card.half_within_months < card.most_within_months and card.films > 50
+        assert Assessment.from_json(result.to_json()).agreement == card
+
+
+def test_paired_bones_far_apart_are_warned_until_the_reader_sets_one(engine, result):
+    from dataclasses import replace
+
+    from bone_age.pipeline import _paired_apart, override_stages
+
+    limits = engine.classifier.paired_limits
+    assert set(limits) == {"MCP", "PIP", "MIP", "DIP"}  # the shipped card carries them
+    assert [w for w in result.warnings if "fingers III and V" in w] == _paired_apart(engine.standard, result.stages, limits)
+
+    def reading(fifth: int) -> tuple:
+        return tuple(replace(s, stage=12) if s.bone == "MIPThird" else replace(s, stage=fifth) if s.bone == "MIPFifth"
+                     else s for s in result.stages)
+
+    def mip(warnings) -> list[str]:
+        return [w for w in warnings if w.startswith("MIPThird and MIPFifth:")]
+
+    assert not mip(_paired_apart(engine.standard, reading(12 - limits["MIP"] + 1), limits))
+    far = reading(12 - limits["MIP"])
+    warned = mip(_paired_apart(engine.standard, far, limits))
+    assert len(warned) == 1 and f"stages 12 and {12 - limits['MIP']}" in warned[0]
+    settled = override_stages(replace(result, stages=far, warnings=result.warnings + tuple(warned)), {"MIPFifth": 11})
+    assert not mip(settled.warnings)
+
+
 def test_regions_are_on_the_film(result):
     h, w = result.film.height_px, result.film.width_px
     for r in result.regions:

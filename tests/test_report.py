@@ -1,3 +1,6 @@
+import base64
+import re
+import zlib
 
 import numpy as np
 
@@ -34,6 +37,24 @@ def test_png_and_pdf_are_written(tmp_path):
     assert data[:5] == b"%PDF-" and len(data) > 5000
     img = annotate(film.pixels, a)
     assert img.shape[2] == 3 and img[..., 1].max() > img[..., 0].max() - 1  # coloured boxes drawn
+
+
+def test_the_report_states_the_held_out_agreement(tmp_path):
+    from dataclasses import replace
+
+    from bone_age.results import Agreement
+
+    film = film_from_array(np.random.default_rng(0).random((240, 200)).astype(np.float32), "synthetic.png")
+    agreement = Agreement(films=103, half_within_months=6.0, most_within_months=19.0, mae_months=8.9, reference="card")
+    plain = _pdf_text(write_pdf(tmp_path / "a.pdf", film, fake_assessment()))
+    stated = _pdf_text(write_pdf(tmp_path / "b.pdf", film, replace(fake_assessment(), agreement=agreement)))
+    assert b"Bone age" in plain and b"held-out" not in plain and b"held-out films" in stated
+
+
+def _pdf_text(path) -> bytes:
+    """The page content streams of a ReportLab PDF (ASCII85 over Flate), where its text is drawn."""
+    streams = re.findall(rb"stream\r?\n(.*?)endstream", path.read_bytes(), re.S)
+    return b"".join(zlib.decompress(base64.a85decode(s.strip(), adobe=True)) for s in streams if s.strip().endswith(b"~>"))
 
 
 def test_low_confidence_bones_are_drawn_in_orange():

@@ -61,3 +61,15 @@ def test_stage_views_are_read_and_averaged():
     single = [_classifier(None).probabilities(crops[:, v:v + 1], ["Radius"]) for v in range(3)]
     np.testing.assert_allclose(averaged, np.mean(single, 0), atol=1e-6)
     assert not np.allclose(single[0], single[1])
+
+
+def test_the_cards_held_out_agreement_is_read_only_when_measured():
+    from bone_age.stage import agreement
+
+    assert agreement({"name": "s"}) is None
+    assert agreement({"test_metrics": {"test": {"all": {"uncalibrated": {"n": 9, "mae_months": 8.0}}}}}) is None
+    figures = {"n": 103, "mae_months": 8.88, "abs_error_p50_months": 6.2, "abs_error_p90_months": 19.4}
+    a = agreement({"name": "stage.v9", "test_metrics": {"test": {"all": {"uncalibrated": figures}}}})
+    assert (a.films, a.half_within_months, a.most_within_months, a.mae_months) == (103, 6.2, 19.4, 8.88)
+    assert "stage.v9" in a.reference
+    assert "On 103 held-out films" in a.sentence() and "within 6 months" in a.sentence() and "within 19 months" in a.sentence()

@@ -160,6 +160,20 @@ def test_weak_training_mixes_sources_and_goes_on_from_a_saved_model(tmp_path, mo
     assert a["n_train_299px"] > 0 and "299 px RSNA copy" in a["data"] and b["learning_rate"] == 1e-4
     assert a["n_train"] > a["n_train_299px"] and (a["read_weight"], b["read_weight"]) == (0.0, 0.5)
     assert 0 < a["low_confidence_threshold"] <= 1 and "quantile" in a["low_confidence_rule"]
+    assert set(a["paired_disagreement_stages"]) == {"MCP", "PIP", "MIP", "DIP"} and "1%" in a["paired_disagreement_rule"]
+
+
+def test_paired_limits_warn_about_at_most_the_requested_share_of_films():
+    from bone_age.training.stages import paired_disagreement_limits
+
+    std = load_standard()
+    third, fifth = std.bones.index("MIPThird"), std.bones.index("MIPFifth")
+    stages = np.full((200, 13), 5)
+    stages[:, fifth] = 5 + np.repeat([0, 1, 2, 3, 6], [150, 30, 14, 4, 2])  # 2 films 6 apart, 4 more 3 apart, ...
+    limits = paired_disagreement_limits(std, stages, share=0.01)
+    assert limits["MIP"] == 4 and limits["MCP"] == limits["PIP"] == limits["DIP"] == 2  # 2: the floor, none apart
+    assert paired_disagreement_limits(std, stages, share=0.03)["MIP"] == 3  # 6 of 200 films at 3 or more
+    assert np.mean(np.abs(stages[:, third] - stages[:, fifth]) >= limits["MIP"]) <= 0.01
 
 
 def test_low_confidence_threshold_flags_the_requested_share_of_bones():

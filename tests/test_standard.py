@@ -97,3 +97,7 @@ def test_result_json_round_trip():
     r = STD.score("F", dict(zip(STD.bones, STAGES)))
     back = type(r).from_json(r.to_json())
     assert back == r
+
+
+def test_paired_categories_are_fingers_three_and_five():
+    assert load_standard().paired == {c: (f"{c}Third", f"{c}Fifth") for c in ("MCP", "PIP", "MIP", "DIP")}

@@ -11,7 +11,7 @@ from sklearn.metrics import roc_auc_score
 
 from ..classify import predict_logits
 from ..transforms import to_model_input
-from .common import EpochLog, make_optimizer, step
+from .common import EpochLog, make_optimizer, snapshot, step
 
 
 def fit_binary(model: torch.nn.Module, x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,
@@ -43,6 +43,6 @@ def fit_binary(model: torch.nn.Module, x_train: np.ndarray, y_train: np.ndarray,
         bce = float(torch.nn.functional.binary_cross_entropy_with_logits(torch.from_numpy(logits), torch.from_numpy(y_val.astype(np.float32))))
         log(epoch, loss=total / len(order), val_auc=auc, val_bce=bce)
         if (auc, -bce) > best:
-            best, best_state = (auc, -bce), {k: v.detach().clone() for k, v in model.state_dict().items()}
+            best, best_state = (auc, -bce), snapshot(model)
     model.load_state_dict(best_state)
     return best[0], pos_weight

@@ -15,7 +15,7 @@ from ..clavicle.segmenter import band_input, band_rule
 from ..io import read_film
 from ..nets import UNet
 from ..transforms import to_model_input
-from .common import EpochLog, make_optimizer, save_model, start_run, step, with_imagenet_encoder
+from .common import EpochLog, make_optimizer, save_model, snapshot, start_run, step, with_imagenet_encoder
 from .splits import split_of
 
 _logger = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ def train_clavicle(data: Path, out: Path, *, epochs: int = 14, batch: int = 4, l
         j = jaccard(model, xv, mv, dev).mean(0)
         log(epoch, loss=total / len(train), val_jaccard_right=j[0], val_jaccard_left=j[1])
         if j.mean() > best:
-            best, best_state = float(j.mean()), {k: v.detach().clone() for k, v in model.state_dict().items()}
+            best, best_state = float(j.mean()), snapshot(model)
     model.load_state_dict(best_state)
     card = {
         "task": "clavicle", "architecture": "UNet", "backbone": "efficientnet_lite0",

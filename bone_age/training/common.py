@@ -116,6 +116,11 @@ def keep_readable(items: list[T], load: Callable[[T], R]) -> tuple[list[T], list
     return kept, loaded
 
 
+def snapshot(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """A detached copy of ``model``'s weights: the best epoch so far, restored with ``load_state_dict`` at the end."""
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
 def check_output(out: Path, overwrite: bool) -> None:
     """Refuse, before any training, to replace an existing model unless asked to."""
     existing = [p for p in (Path(out).parent / f"{Path(out).name}.safetensors", Path(out).parent / f"{Path(out).name}.json") if p.exists()]

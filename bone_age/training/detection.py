@@ -15,7 +15,7 @@ import torch
 
 from ..detection import build_detector, fit_long_side
 from ..io import read_film
-from .common import EpochLog, keep_readable, make_optimizer, save_model, step
+from .common import EpochLog, keep_readable, make_optimizer, save_model, snapshot, step
 
 _logger = logging.getLogger(__name__)
 
@@ -225,7 +225,7 @@ def train_detector(train: list[DetectionSample], val: list[DetectionSample], cla
             average.add(model.state_dict())
         if metrics["bbox_map50"] > best:
             best, best_metrics, kept = metrics["bbox_map50"], metrics, f"epoch {epoch + 1}"
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            best_state = snapshot(model)
     if average_last:
         mean_state = average.mean()
         model.load_state_dict(mean_state)

@@ -16,7 +16,8 @@ from ..io import read_film
 from ..nets import GlobalRegressor
 from ..transforms import to_model_input
 from .augment import random_photometric
-from .common import EpochLog, load_start, make_optimizer, save_model, start_note, start_run, starting_weights, step
+from .common import (EpochLog, load_start, make_optimizer, save_model, snapshot, start_note, start_run, starting_weights,
+                     step)
 from .film_cache import FilmCache, localizer_identity
 from .rsna import AgedFilm, load_rsna_299
 from .splits import split_of
@@ -129,7 +130,7 @@ def train_gp(rsna299: Path, out: Path, *, epochs: int = 4, size: int | None = No
         log(epoch, val_mae_months=mae, val_mae_months_test_time_flip=mae_flip)
         per_epoch.append(round(mae_flip, 2))
         if mae_flip < best[1]:
-            best, best_state = (mae, mae_flip), {k: v.detach().clone() for k, v in model.state_dict().items()}
+            best, best_state = (mae, mae_flip), snapshot(model)
     model.load_state_dict(best_state)
     card = {
         "task": "gp", "architecture": "GlobalRegressor", "backbone": "efficientnet_lite0", "input_size": size,

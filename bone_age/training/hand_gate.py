@@ -20,7 +20,7 @@ from ..nets import ImageClassifier
 from ..transforms import sigmoid, to_model_input, whole_film
 from ..classify import predict_logits
 from .clavicle import case_split
-from .common import EpochLog, keep_readable, make_optimizer, save_model, start_run, step, with_imagenet_encoder
+from .common import EpochLog, keep_readable, make_optimizer, save_model, snapshot, start_run, step, with_imagenet_encoder
 from .fracture import image_split
 from .splits import reserved_ids, split_of
 
@@ -179,7 +179,7 @@ def train_hand_gate(roots: list[Path], out: Path, *, epochs: int = 8, size: int 
         bce = float(torch.nn.functional.binary_cross_entropy_with_logits(torch.from_numpy(logits), torch.from_numpy(y_val).float()))
         log(epoch, loss=total / len(xs), val_auc=auc, val_bce=bce)
         if (auc, -bce) > best:  # the AUC saturates early; then the better-separated epoch wins
-            best, best_state = (auc, -bce), {k: v.detach().clone() for k, v in model.state_dict().items()}
+            best, best_state = (auc, -bce), snapshot(model)
     model.load_state_dict(best_state)
     p_val = sigmoid(predict_logits(model, x_val, dev))
     threshold = float(np.percentile(p_val[y_val], 1))

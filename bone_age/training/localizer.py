@@ -5,15 +5,15 @@ import logging
 import math
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 
 from ..heatmaps import decode_heatmaps, soft_argmax
 from ..nets import HeatmapNet
-from ..transforms import to_model_input
+from ..transforms import to_model_input, warp_affine_area
 from .augment import apply_affine_points, random_affine, random_photometric
-from .common import EpochLog, load_start, make_optimizer, save_model, start_note, start_run, starting_weights, step
+from .common import (EpochLog, load_start, make_optimizer, save_model, snapshot, start_note, start_run, starting_weights,
+                     step)
 from .landmarks import KEYPOINTS, LandmarkFilm, load_landmark_films
 from .splits import split_of
 
@@ -31,7 +31,7 @@ def _sample(film: LandmarkFilm, size: int, rng: np.random.Generator | None,
     else:
         s = size / max(img.shape)
         m = np.array([[s, 0, (size - img.shape[1] * s) / 2], [0, s, (size - img.shape[0] * s) / 2]], np.float32)
-    out = cv2.warpAffine(img, m, (size, size), flags=cv2.INTER_AREA, borderValue=0)
+    out = warp_affine_area(img, m, (size, size))
     if rng is not None:
         out = random_photometric(rng, out)
     pts = apply_affine_points(m, film.keypoints) / STRIDE
@@ -101,7 +101,7 @@ def train_localizer(data: Path, out: Path, *, epochs: int = 24, size: int = 224,
         log(epoch, loss=total / len(train), **metrics)
         if metrics["kp_error_pct_mean"] < best:
             best = metrics["kp_error_pct_mean"]
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            best_state = snapshot(model)
     model.load_state_dict(best_state)
     card = {
         "task": "localizer", "architecture": "HeatmapNet", "backbone": "efficientnet_lite0",

@@ -19,8 +19,8 @@ from ..stage import median_stage
 from ..standard import RusChnStandard, load_standard
 from ..transforms import to_model_input
 from .augment import random_photometric
-from .common import (EpochLog, load_start, make_optimizer, save_model, start_note, start_run, starting_weights, step,
-                     train_mode_frozen_bn, with_imagenet_encoder)
+from .common import (EpochLog, load_start, make_optimizer, save_model, snapshot, start_note, start_run,
+                     starting_weights, step, train_mode_frozen_bn, with_imagenet_encoder)
 from .rsna import load_rsna_299
 from .rsna import load_rsna_hands
 from .splits import split_of
@@ -29,6 +29,10 @@ from .stage_data import RSNA_ASPECT, StageFilm, load_rus_chn_tree, localize_film
 _logger = logging.getLogger(__name__)
 SEXES = ("female", "male")
 LOW_CONFIDENCE_QUANTILE = 0.01  # share of validation bones a shipped weak model flags as read with low confidence
+PAIRED_SHARE = 0.01  # at most this share of validation films is flagged for paired bones apart, per pair
+PAIRED_RULE = (f"per pair of bones read in one category (fingers III and V), the smallest stage difference d >= 2 "
+               f"that at most {PAIRED_SHARE:.0%} of the validation films reach "
+               "(training.stages.paired_disagreement_limits)")
 WEAK_METHOD = (
     "No radiologist stage labels were used. Each film's bone age (a Greulich-Pyle reading) and sex give a target "
     "RUS-CHN total through the inverse of the standard's score-to-age table (ages beyond the table are clipped to "
@@ -209,8 +213,7 @@ def train_weak(roots: list[Path], out: Path, *, localizer: str, epochs: int = 12
     kmax = max(n_stages)
     targets = {f.id: std.score_for_age(SEXES[f.male], f.age_years) for f in train + val}
     priors = {f.id: _above(_prior_dist(prior_stages(std, SEXES[f.male], targets[f.id]), n_stages, kmax)) for f in train + val}
-    pair_index = torch.tensor([[std.bones.index(a), std.bones.index(b)] for a, b in
-                               (("MCPThird", "MCPFifth"), ("PIPThird", "PIPFifth"), ("MIPThird", "MIPFifth"), ("DIPThird", "DIPFifth"))])
+    pair_index = torch.tensor([[std.bones.index(a), std.bones.index(b)] for a, b in std.paired.values()])
     model = starting_weights(StageNet([std.stages_per_category[c] for c in cats]), start, dev)
     pts, bone_cat, curve = pts.to(dev), bone_cat.to(dev), tuple(t.to(dev) for t in age_curve(std))
     opt, sched = make_optimizer(model, lr, epochs * math.ceil(len(train) / batch))
@@ -237,15 +240,17 @@ def train_weak(roots: list[Path], out: Path, *, localizer: str, epochs: int = 12
             by_source["rsna_299px"] = float(err[n_val_full:].mean())
         log(epoch, age_loss=float(np.mean(run)), val_mae_years=mae, **{f"val_{k}": v for k, v in by_source.items()})
         if mae < best:
-            best, best_state = mae, {k: v.detach().clone() for k, v in model.state_dict().items()}
+            best, best_state = mae, snapshot(model)
             best_sources = {f"mae_months_{k}": round(v * 12, 2) for k, v in by_source.items()}
             best_threshold = low_confidence_threshold(val_probs)
+            best_limits = paired_disagreement_limits(std, median_stage(val_probs))
     model.load_state_dict(best_state)
     card = _card(std, cats, crop, "weak", epochs, seed, len(train), len(val), localizer)
     card.update(learning_rate=lr, initialised_from=start_note(init, start), read_weight=read_weight,
                 n_val_299px=len(low_val), n_train_299px=len(low_train), low_confidence_threshold=best_threshold,
                 low_confidence_rule=f"the {LOW_CONFIDENCE_QUANTILE:.0%} quantile of the read stage's probability over the "
                                     "validation films' bones (training.stages.low_confidence_threshold)",
+                paired_disagreement_stages=best_limits, paired_disagreement_rule=PAIRED_RULE,
                 val_metrics={"mae_years_uncalibrated": round(best, 3), **best_sources}, method=WEAK_METHOD,
                 split="sha256('bone-age-v1:<id>'): test < 0.1 <= val < 0.2 <= train (test never used in training or selection); "
                       "validation on the 'val' films of both sources, pooled (selection), and reported per source")
@@ -264,6 +269,17 @@ def low_confidence_threshold(probs: np.ndarray, quantile: float = LOW_CONFIDENCE
     read = median_stage(probs)
     conf = np.take_along_axis(probs, read[..., None] - 1, axis=-1)[..., 0]
     return round(float(np.quantile(conf, quantile)), 4)
+
+
+def paired_disagreement_limits(std: RusChnStandard, stages: np.ndarray, share: float = PAIRED_SHARE) -> dict[str, int]:
+    """Per paired category, the smallest stage difference d >= 2 between its two bones that at most ``share`` of the
+    validation films (``stages``: N x 13 read stages, the standard's bone order) reach; a film at or beyond it is
+    warned about (``stage.paired_disagreements``)."""
+    limits = {}
+    for category, (a, b) in std.paired.items():
+        apart = np.abs(stages[:, std.bones.index(a)] - stages[:, std.bones.index(b)])
+        limits[category] = next(d for d in range(2, int(apart.max()) + 3) if (apart >= d).mean() <= share)
+    return limits
 
 
 def _abs_err_years(std: RusChnStandard, films: list[StageFilm], probs: np.ndarray) -> np.ndarray:
