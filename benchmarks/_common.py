@@ -16,6 +16,7 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("BONE_AGE_DATA", REPO.parent / "shared" / "data"))
 RESULTS = REPO / "benchmarks" / "results"
+AGE_BANDS_YEARS = ((0, 5), (5, 9), (9, 12), (12, 15), (15, 20))  # label ages the bone-age benchmarks report apart
 
 
 def machine() -> dict:

@@ -26,7 +26,7 @@ import numpy as np
 from scipy.stats import pearsonr, spearmanr
 from tqdm import tqdm
 
-from _common import DATA, RESULTS, update_card_metrics, write_result
+from _common import AGE_BANDS_YEARS, DATA, RESULTS, update_card_metrics, write_result
 from bone_age.errors import NotAHandFilm
 from bone_age.io import read_film
 from bone_age.pipeline import Engine
@@ -38,7 +38,6 @@ from bone_age.training.stages import LOW_CONFIDENCE_QUANTILE, paired_disagreemen
 
 GROUPS = {"test": ("test",), "reserved": ("reserved", "official_test"), "official_test": ("official_test",)}
 VALIDATION = ("val", "val_299px")
-AGE_BANDS_YEARS = ((0, 5), (5, 9), (9, 12), (12, 15), (15, 20))
 
 
 def metrics(pred: np.ndarray, true: np.ndarray) -> dict:
