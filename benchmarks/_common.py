@@ -35,6 +35,25 @@ def write_result(name: str, payload: dict) -> Path:
     return out
 
 
+def reading_change(a, b) -> dict:
+    """Two RUS-CHN readings of one film (``Assessment``s): their totals, bone ages and how many bones changed stage."""
+    return {"points": [a.total_score, b.total_score], "age_years": [round(a.bone_age_years, 2), round(b.bone_age_years, 2)],
+            "bones_changed": sum(x.stage != y.stage for x, y in zip(a.stages, b.stages))}
+
+
+def reading_change_summary(rows: list[dict]) -> dict:
+    """Over ``reading_change`` rows: films, mean and largest |points difference|, mean and 90th percentile |bone age
+    difference| (months), share of bones read at another stage."""
+    if not rows:
+        return {"films_read_both_ways": 0}
+    points = np.array([abs(r["points"][0] - r["points"][1]) for r in rows])
+    months = np.array([abs(r["age_years"][0] - r["age_years"][1]) * 12 for r in rows])
+    return {"films_read_both_ways": len(rows), "abs_points_diff_mean": round(float(points.mean()), 2),
+            "abs_points_diff_max": int(points.max()), "abs_age_diff_months_mean": round(float(months.mean()), 2),
+            "abs_age_diff_months_p90": round(float(np.quantile(months, 0.9)), 2),
+            "bones_changed_share": round(sum(r["bones_changed"] for r in rows) / (13 * len(rows)), 4)}
+
+
 def update_card_metrics(model: str, metrics: dict, command: str, key: str = "test_metrics") -> None:
     """Write held-out ``metrics`` (and the command that measured them) into the model's card under ``key``."""
     from bone_age._resources import models_dir

@@ -14,10 +14,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
 from tqdm import tqdm
 
-from _common import write_result
+from _common import reading_change, reading_change_summary, write_result
 from bone_age.detection import fit_long_side
 from bone_age.errors import NotAHandFilm, UnreadableFilm
 from bone_age.io import read_film
@@ -52,17 +51,9 @@ def main() -> None:
         except NotAHandFilm:
             skipped["refused"] += 1
             continue
-        rows.append({"film": f.path.name, "points": [big.total_score, small.total_score],
-                     "age_years": [round(big.bone_age_years, 2), round(small.bone_age_years, 2)],
-                     "bones_changed": sum(a.stage != b.stage for a, b in zip(big.stages, small.stages))})
-    points = np.array([abs(r["points"][0] - r["points"][1]) for r in rows])
-    months = np.array([abs(r["age_years"][0] - r["age_years"][1]) * 12 for r in rows])
-    result = {"split": args.split, "large_px": LARGE, "shrunk_px": SHRUNK, "films_read_both_ways": len(rows),
-              "skipped": skipped, "abs_points_diff_mean": round(float(points.mean()), 2) if rows else None,
-              "abs_points_diff_max": int(points.max()) if rows else None,
-              "abs_age_diff_months_mean": round(float(months.mean()), 2) if rows else None,
-              "bones_changed_share": round(sum(r["bones_changed"] for r in rows) / (13 * len(rows)), 4) if rows else None,
-              "films": rows}
+        rows.append({"film": f.path.name, **reading_change(big, small)})
+    result = {"split": args.split, "large_px": LARGE, "shrunk_px": SHRUNK, "skipped": skipped,
+              **reading_change_summary(rows), "films": rows}
     write_result("resolution_consistency" if args.split == "test" else "resolution_consistency_choose", result)
     print({k: v for k, v in result.items() if k != "films"})
 
