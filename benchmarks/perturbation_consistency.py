@@ -2,15 +2,18 @@
 (``rsna_hands``) read as stored and again turned by 10 degrees either way, brighter and darker (gamma), saved as a
 JPEG at quality 50, and with grain added, each read with the film's sex.
 
-    python benchmarks/perturbation_consistency.py [--split test|val]
+    python benchmarks/perturbation_consistency.py [--split test|val] [--rows FILE]
 
 Per change: films read both ways (and refused), mean and 90th percentile |bone age difference| (months), mean |total
 points difference|, share of bones read at another stage, and the mean |bone age - label| (months) as stored and
-changed. Writes benchmarks/results/perturbation_consistency[_val].json.
+changed. Writes benchmarks/results/perturbation_consistency[_val].json; ``--rows FILE`` also each film's readings, to a
+new file outside the repository (two models compared film by film).
 """
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -46,7 +49,10 @@ CHANGES = {
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--split", default="test", choices=["test", "val"])
+    ap.add_argument("--rows", type=Path, help="also write each film's readings to this new file outside the repository")
     args = ap.parse_args()
+    if args.rows and args.rows.exists():
+        ap.error(f"--rows {args.rows}: the file exists; give a new path")
     films = [f for f in load_rsna_hands(DATA / "rsna_hands") if split_of(f.id) == args.split]
     engine = Engine(gp=False, device="cpu")  # the RUS-CHN reading alone
     rows = {name: [] for name in CHANGES}
@@ -74,6 +80,8 @@ def main() -> None:
                                    "mae_months_as_stored": round(float(np.abs(ages[:, 0] - label).mean() * 12), 2) if r else None,
                                    "mae_months_changed": round(float(np.abs(ages[:, 1] - label).mean() * 12), 2) if r else None}
     write_result("perturbation_consistency" if args.split == "test" else "perturbation_consistency_val", result)
+    if args.rows:
+        args.rows.write_text(json.dumps(rows))
     print(result["refused"])
     for name, s in result["changes"].items():
         print(name, s)

@@ -269,7 +269,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
         train_weak(data, Path(args.out), localizer=args.localizer or default_model("localizer"),
                    epochs=args.epochs, device=args.device, cache=Path(args.cache) if args.cache else None,
-                   limit=args.limit, overwrite=args.overwrite, init=args.init, lr=args.lr or 1e-3, read_weight=args.read_weight)
+                   limit=args.limit, overwrite=args.overwrite, init=args.init, lr=args.lr or 1e-3, read_weight=args.read_weight,
+                   consistency=args.consistency)
     elif args.what == "gp":
         from .training.gp import train_gp
 
@@ -422,6 +423,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--read-weight", type=float, default=0.0,
                    help="stages (weak): share of the age loss taken on the stages as read (each bone's median), "
                         "straight through the expected points (default 0: expected points only)")
+    t.add_argument("--consistency", type=float, default=0.0,
+                   help="stages (weak): weight of the squared difference between each bone's latent maturity in two "
+                        "differently jittered crops of it (default 0: one crop per bone)")
     t.add_argument("--device", default="auto", help="auto, cpu or cuda")
     t.add_argument("--limit", type=int, default=None, help="use only the first N films (smoke tests)")
     t.add_argument("--overwrite", action="store_true", help="replace an existing model of the same name")

@@ -5,7 +5,7 @@ import logging
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -19,7 +19,7 @@ from .polarity import INVERTED_WARNING, bone_bright, polarity_check
 from .registry import default_model, load_model, optional_model, resolve_device
 from .results import Assessment, BoneStage
 from .stage import StageClassifier, median_stage
-from .standard import load_standard, parse_sex
+from .standard import RusChnStandard, load_standard, parse_sex
 
 __all__ = ["Engine", "assess", "override_stages"]
 
@@ -169,7 +169,7 @@ class Engine:
                                   agreement=self.classifier.agreement))
 
 
-def _paired_apart(std, stages, limits: Mapping[str, int]) -> list[str]:
+def _paired_apart(std: RusChnStandard, stages: Sequence[BoneStage], limits: Mapping[str, int]) -> list[str]:
     """A warning for each pair of bones read in one category (``std.paired``) whose stages are ``limits`` or more
     apart; a pair with a stage set by hand is the reader's decision and is not warned about."""
     read = {s.bone: s for s in stages}

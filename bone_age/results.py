@@ -7,7 +7,8 @@ from ._serial import JsonMixin
 
 HANDS = ("left", "right")  # a Localization's hand_side; the hand read when a film holds both
 
-__all__ = ["HANDS", "FilmMeta", "BoneScore", "ScoreResult", "Region", "Localization", "BoneStage", "Agreement", "Assessment"]
+__all__ = ["HANDS", "FilmMeta", "BoneScore", "ScoreResult", "Region", "Localization", "BoneStage", "Agreement",
+           "Assessment"]
 
 
 @dataclass(frozen=True)

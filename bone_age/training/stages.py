@@ -195,9 +195,12 @@ def weak_films(roots: list[Path], localizer: Localizer, cache: Path | None, limi
 
 def train_weak(roots: list[Path], out: Path, *, localizer: str, epochs: int = 12, crop: int = 80, batch: int = 8,
                lr: float = 1e-3, device: str = "auto", seed: int = 0, overwrite: bool = False, cache: Path | None = None,
-               limit: int | None = None, init: str | None = None, read_weight: float = 0.0) -> Path:
+               limit: int | None = None, init: str | None = None, read_weight: float = 0.0,
+               consistency: float = 0.0) -> Path:
     """Weakly supervised training from film-level bone age and sex (see the model card for the method); with
-    ``init``, goes on from a shipped stage model's weights; ``read_weight``: see ``weak_loss``'s ``w_read``."""
+    ``init``, goes on from a shipped stage model's weights; ``read_weight``: see ``weak_loss``'s ``w_read``;
+    ``consistency`` > 0: each bone is also cropped a second time with other jitter, and that weight times the mean
+    squared difference of its two latent maturities is added, so that a small change of crop moves the stage less."""
     rng, dev = start_run(out, overwrite, seed, device)
     start = load_start(init, "stages")
     std = load_standard()
@@ -231,6 +234,9 @@ def train_weak(roots: list[Path], out: Path, *, localizer: str, epochs: int = 12
             target = torch.tensor([targets[f.id] for f in chunk], device=dev, dtype=torch.float32)
             q = torch.from_numpy(np.stack([priors[f.id] for f in chunk])).float().to(dev)
             loss, l_sum = weak_loss(model, z, cat, sex, target, q, pts, pair_index.to(dev), curve, w_read=read_weight)
+            if consistency > 0:
+                again = torch.from_numpy(to_model_input(np.concatenate([film_crops(f, crop, rng) for f in chunk]))).to(dev)
+                loss = loss + consistency * F.mse_loss(model.latent_of(again, cat), z)
             step(opt, sched, loss)
             run.append(l_sum)
         val_probs = predict_films(model, val, crop, dev)
@@ -246,7 +252,7 @@ def train_weak(roots: list[Path], out: Path, *, localizer: str, epochs: int = 12
             best_limits = paired_disagreement_limits(std, median_stage(val_probs))
     model.load_state_dict(best_state)
     card = _card(std, cats, crop, "weak", epochs, seed, len(train), len(val), localizer)
-    card.update(learning_rate=lr, initialised_from=start_note(init, start), read_weight=read_weight,
+    card.update(learning_rate=lr, initialised_from=start_note(init, start), read_weight=read_weight, consistency=consistency,
                 n_val_299px=len(low_val), n_train_299px=len(low_train), low_confidence_threshold=best_threshold,
                 low_confidence_rule=f"the {LOW_CONFIDENCE_QUANTILE:.0%} quantile of the read stage's probability over the "
                                     "validation films' bones (training.stages.low_confidence_threshold)",
