@@ -13,8 +13,9 @@ least at the floor), with a calibration fitted on such training films. ``--valid
 models), the bias on the validation films per source and per age band. Writes benchmarks/results/stage_accuracy.json
 and stage_vs_age.png. ``--validation-only`` reads the validation films alone (choosing between localizers or stage
 models without touching the held-out films), the Greulich-Pyle model's reading beside, and the card's low-confidence
-threshold as its rule derives it from these films (the 1 % quantile of the read stage's probability), and writes
-stage_accuracy_val.json.
+threshold as its rule derives it from these films (the 1 % quantile of the read stage's probability), likewise the
+paired-bone limits (``paired_disagreement_stages``), and writes stage_accuracy_val.json. Every group also gets
+``paired_apart``: the films warned for paired bones far apart and the error of those and of the others.
 """
 from __future__ import annotations
 
