@@ -35,7 +35,7 @@ from bone_age.standard import load_standard
 from bone_age.training.rsna import load_rsna_299, load_rsna_hands, load_rsna_test
 from bone_age.training.splits import reserved_ids, split_of
 from bone_age.training.stage_data import unsquash
-from bone_age.training.stages import LOW_CONFIDENCE_QUANTILE, paired_disagreement_limits
+from bone_age.training.stages import LOW_CONFIDENCE_QUANTILE, paired_disagreement_limits, paired_gaps
 
 GROUPS = {"test": ("test",), "reserved": ("reserved", "official_test"), "official_test": ("official_test",)}
 VALIDATION = ("val", "val_299px")
@@ -164,8 +164,10 @@ def by_sex(rows: list[dict], calib: dict) -> dict:
 def paired_apart(std, rows: list[dict], limits: dict[str, int]) -> dict:
     """The films warned about for paired bones ``limits`` or more stages apart, and the RUS-CHN error (months) of
     those films and of the others: whether the warning marks worse readings."""
-    pairs = [(limits[c], std.bones.index(a), std.bones.index(b)) for c, (a, b) in std.paired.items() if c in limits]
-    apart = np.array([any(abs(r["stages"][i] - r["stages"][j]) >= d for d, i, j in pairs) for r in rows], dtype=bool)
+    gaps = paired_gaps(std, np.array([r["stages"] for r in rows]).reshape(len(rows), len(std.bones)))
+    apart = np.zeros(len(rows), dtype=bool)
+    for c, d in limits.items():
+        apart |= gaps[c] >= d
     err = np.abs(np.array([r["rus"] - r["age"] for r in rows])) * 12
     return {"films": len(rows), "warned": int(apart.sum()),
             "mae_months_warned": round(float(err[apart].mean()), 2) if apart.any() else None,

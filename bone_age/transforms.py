@@ -6,7 +6,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-__all__ = ["Letterbox", "LetterboxResult", "to_model_input", "crop_rotated", "warp_affine_area", "whole_film", "dihedral", "sigmoid"]
+__all__ = ["Letterbox", "LetterboxResult", "to_model_input", "crop_rotated", "warp_affine_area", "whole_film", "dihedral",
+           "sigmoid"]
 
 
 @dataclass(frozen=True)
@@ -83,21 +84,24 @@ def crop_rotated(pixels: np.ndarray, center_xy: tuple[float, float], size_wh: tu
     return cv2.warpAffine(pixels, m, (ow, oh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 
 
-def warp_affine_area(pixels: np.ndarray, m: np.ndarray, out_wh: tuple[int, int], border_value: float = 0.0
-                     ) -> np.ndarray:
-    """``cv2.warpAffine(pixels, m, out_wh)`` (bilinear) after area-averaging ``pixels`` down to the scale the 2x3
-    matrix ``m`` shrinks them by, so that a film warped far down is averaged, not sampled one pixel in five."""
+def warp_affine_area(pixels: np.ndarray, m: np.ndarray, out_wh: tuple[int, int]) -> np.ndarray:
+    """``cv2.warpAffine(pixels, m, out_wh)`` (bilinear, black outside) after area-averaging ``pixels`` down to the
+    scale the 2x3 matrix ``m`` shrinks them by, so that a film warped far down is averaged, not sampled one pixel in
+    five."""
     m = np.asarray(m, dtype=np.float64)
     scale = float(np.sqrt(abs(np.linalg.det(m[:, :2]))))
     if scale < 1:
-        h, w = pixels.shape[:2]
-        pw, ph = max(round(w * scale), 1), max(round(h * scale), 1)
-        fx, fy = pw / w, ph / h
-        pixels = cv2.resize(np.ascontiguousarray(pixels), (pw, ph), interpolation=cv2.INTER_AREA)
-        # a film pixel centre x lands at (x + 0.5) * f - 0.5 in the shrunk film
+        pixels, fx, fy = _shrunk(pixels, scale)
         m = np.hstack([m[:, :2] / [fx, fy], (m[:, 2] + m[:, :2] @ [0.5 / fx - 0.5, 0.5 / fy - 0.5])[:, None]])
-    return cv2.warpAffine(pixels, m, tuple(out_wh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
-                          borderValue=border_value)
+    return cv2.warpAffine(pixels, m, tuple(out_wh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+
+def _shrunk(pixels: np.ndarray, scale: float) -> tuple[np.ndarray, float, float]:
+    """``pixels`` area-averaged to ``scale`` of their size (at least 1 px), and the factors applied along x and y: a
+    pixel centre x lands at (x + 0.5) * fx - 0.5 in the result."""
+    h, w = pixels.shape[:2]
+    pw, ph = max(round(w * scale), 1), max(round(h * scale), 1)
+    return cv2.resize(np.ascontiguousarray(pixels), (pw, ph), interpolation=cv2.INTER_AREA), pw / w, ph / h
 
 
 def _area_averaged(pixels: np.ndarray, center_xy: tuple[float, float], size_wh: tuple[float, float], scale: float
@@ -114,8 +118,5 @@ def _area_averaged(pixels: np.ndarray, center_xy: tuple[float, float], size_wh: 
     x1, y1 = min(int(np.ceil(cx + reach)) + 1, w), min(int(np.ceil(cy + reach)) + 1, h)
     if x1 <= x0 or y1 <= y0:
         return pixels, center_xy, size_wh
-    pw, ph = max(round((x1 - x0) * scale), 1), max(round((y1 - y0) * scale), 1)
-    fx, fy = pw / (x1 - x0), ph / (y1 - y0)
-    small = cv2.resize(np.ascontiguousarray(pixels[y0:y1, x0:x1]), (pw, ph), interpolation=cv2.INTER_AREA)
-    # a film pixel centre x lands at (x - x0 + 0.5) * f - 0.5 in the shrunk part
+    small, fx, fy = _shrunk(pixels[y0:y1, x0:x1], scale)
     return small, ((cx - x0 + 0.5) * fx - 0.5, (cy - y0 + 0.5) * fy - 0.5), (size_wh[0] * fx, size_wh[1] * fy)

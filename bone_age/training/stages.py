@@ -277,15 +277,18 @@ def low_confidence_threshold(probs: np.ndarray, quantile: float = LOW_CONFIDENCE
     return round(float(np.quantile(conf, quantile)), 4)
 
 
+def paired_gaps(std: RusChnStandard, stages: np.ndarray) -> dict[str, np.ndarray]:
+    """Per paired category (``std.paired``), |stage of one bone - stage of the other| for each film of ``stages``
+    (N x 13 read stages, the standard's bone order)."""
+    return {c: np.abs(stages[:, std.bones.index(a)] - stages[:, std.bones.index(b)]) for c, (a, b) in std.paired.items()}
+
+
 def paired_disagreement_limits(std: RusChnStandard, stages: np.ndarray, share: float = PAIRED_SHARE) -> dict[str, int]:
     """Per paired category, the smallest stage difference d >= 2 between its two bones that at most ``share`` of the
-    validation films (``stages``: N x 13 read stages, the standard's bone order) reach; a film at or beyond it is
-    warned about (``stage.paired_disagreements``)."""
-    limits = {}
-    for category, (a, b) in std.paired.items():
-        apart = np.abs(stages[:, std.bones.index(a)] - stages[:, std.bones.index(b)])
-        limits[category] = next(d for d in range(2, int(apart.max()) + 3) if (apart >= d).mean() <= share)
-    return limits
+    validation films (``stages``: N x 13 read stages) reach; a film at or beyond it is warned about
+    (``pipeline._paired_apart``)."""
+    return {c: next(d for d in range(2, int(gap.max()) + 3) if (gap >= d).mean() <= share)
+            for c, gap in paired_gaps(std, stages).items()}
 
 
 def _abs_err_years(std: RusChnStandard, films: list[StageFilm], probs: np.ndarray) -> np.ndarray:
