@@ -52,7 +52,7 @@ def _cmd_assess(args: argparse.Namespace) -> int:
     from .pipeline import Engine, override_stages
     from .report import write_pdf, write_png
 
-    engine = Engine(device=args.device, polarity=_polarity(args))
+    engine = Engine(device=args.device, polarity=_polarity(args), gate=_gate(args))
     film = read_film(args.film)
     a = engine.assess(film, sex=args.sex, chronological_age=args.age, hand=args.hand)
     if args.set_stage:
@@ -87,7 +87,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
         print(f"warning: {args.patients_csv} has no row for {len(unnamed)} of {len(paths)} films (e.g. "
               f"{', '.join(p.name for p in unnamed[:3])}): their sex and age come from the film or --sex", file=sys.stderr)
     default_sex = parse_sex(args.sex) if args.sex else None
-    engine = Engine(device=args.device, polarity=_polarity(args))
+    engine = Engine(device=args.device, polarity=_polarity(args), gate=_gate(args))
 
     def score(items):
         patients = [patient_for(table, path) for path, _ in items]
@@ -312,6 +312,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 HAND_HELP = "the hand read on a film that holds both side by side (RUS-CHN reads the left; default left)"
+NO_HAND_CHECK_HELP = ("read films the hand-film check turned away (a very dim or unusual exposure of a hand): the "
+                      "localizer alone decides, and the result warns that no check was made")
 AS_STORED_HELP = ("read films as stored, without the grey-scale polarity check (which reads a film stored inverted, "
                   "bone dark, the right way round, with a warning)")
 
@@ -319,6 +321,11 @@ AS_STORED_HELP = ("read films as stored, without the grey-scale polarity check (
 def _polarity(args: argparse.Namespace) -> bool | None:
     """The engines' ``polarity`` choice: the shipped check unless ``--as-stored``."""
     return False if args.as_stored else None
+
+
+def _gate(args: argparse.Namespace) -> bool | None:
+    """The engines' ``gate`` choice: the shipped hand-film check unless ``--no-hand-check``."""
+    return False if args.no_hand_check else None
 
 
 def _folder_command(sub, name: str, help_text: str, func) -> argparse.ArgumentParser:
@@ -356,6 +363,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--device", default="auto", help="auto (GPU when present), cpu or cuda")
     a.add_argument("--as-stored", action="store_true", help=AS_STORED_HELP)
     a.add_argument("--hand", choices=HANDS, default="left", help=HAND_HELP)
+    a.add_argument("--no-hand-check", action="store_true", help=NO_HAND_CHECK_HELP)
     a.set_defaults(func=_cmd_assess)
 
     sc = _folder_command(sub, "score", "score every film in a folder into a CSV or JSONL file", _cmd_score)
@@ -369,6 +377,7 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--reports", metavar="DIR", help="also write a PDF and an annotated PNG per film")
     sc.add_argument("--as-stored", action="store_true", help=AS_STORED_HELP)
     sc.add_argument("--hand", choices=HANDS, default="left", help=HAND_HELP)
+    sc.add_argument("--no-hand-check", action="store_true", help=NO_HAND_CHECK_HELP)
 
     bs = _folder_command(sub, "bonescan", "bone scans (BS-80K layouts): abnormal uptake per region crop or whole-body scan",
                          _cmd_bonescan)

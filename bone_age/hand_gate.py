@@ -6,7 +6,10 @@ import numpy as np
 
 from .classify import WholeFilmClassifier
 
-__all__ = ["HandGate"]
+__all__ = ["HandGate", "SKIP_HINT"]
+
+SKIP_HINT = ("if it is one (a very dim or unusual exposure), it can be read with the hand-film check skipped "
+             "(bone-age assess/score --no-hand-check, the viewer's 'Skip hand-film check', Engine(gate=False))")
 
 
 class HandGate(WholeFilmClassifier):
@@ -17,4 +20,5 @@ class HandGate(WholeFilmClassifier):
         p = self.probability(pixels)
         if p >= self.threshold:
             return True, p, ""
-        return False, p, f"not a hand-and-wrist film (hand-film probability {p:.2f} < {self.threshold:.2f})"
+        return False, p, (f"not a hand-and-wrist film (hand-film probability {p:.2f} < {self.threshold:.2f}); "
+                          f"{SKIP_HINT}")

@@ -32,6 +32,8 @@ UNSURE_HAND = ("hand located less surely than 98 % of the localizer's validation
                "{usual:.2f}): check its regions on the film before trusting the stages")
 PAIRED_APART = ("{a} and {b}: stages {sa} and {sb}, {d} apart, though fingers III and V mature together (on the "
                 "stage model's validation films rarely {limit} or more): check both")
+NO_HAND_CHECK = ("read without the hand-film check: make sure this is a hand-and-wrist film in a PA view (a foot's "
+                 "toes can keep a hand's joint layout)")
 YOUNGER_THAN_METHOD = ("{what} {age:.1f} y is below {floor:.1f} y, the youngest bone age RUS-CHN tells for {sex}s: "
                        "its figure cannot go lower and over-reads this child")
 
@@ -155,6 +157,7 @@ class Engine:
                                     low_confidence=bool(p[k - 1] < self.classifier.low_confidence)))
         warnings = [INVERTED_WARNING.format(p=inverted_p)] if inverted_p is not None else []
         warnings += [loc.note] if loc.note else []
+        warnings += [NO_HAND_CHECK] if self.localizer.gate is None else []
         if loc.hand_confidence < self.localizer.usual_confidence:
             warnings.append(UNSURE_HAND.format(conf=loc.hand_confidence, usual=self.localizer.usual_confidence))
         young = _younger_than_method("chronological age", age, sex)

@@ -136,7 +136,7 @@ class MainWindow(QMainWindow):
         self.resize(1200, 800)
         self.state = ViewerState()
         self.state.subscribe(self._on_state)
-        self._engines: dict[bool, object] = {}  # by "read as stored": the engine with and without the polarity check
+        self._engines: dict[tuple[bool, bool], object] = {}  # by ("read as stored", "skip hand-film check")
         self._engine_factory = engine_factory
         self._fitted_regions = None  # the regions the view last zoomed to
         self._runners: dict[tuple[str, bool], Callable] = {}
@@ -163,6 +163,10 @@ class MainWindow(QMainWindow):
         self.as_stored = QCheckBox("Read as stored")
         self.as_stored.setToolTip("Skip the grey-scale polarity check, which reads a film stored inverted (bone dark) "
                                   "the right way round and says so in the warnings")
+        self.no_hand_check = QCheckBox("Skip hand-film check")
+        self.no_hand_check.setToolTip("Read a hand film the hand-film check turned away (a very dim or unusual "
+                                      "exposure): the localizer alone decides, and the result warns that no check "
+                                      "was made")
         self.run_button = QPushButton("Assess")
         self.run_button.clicked.connect(self.run_assessment)
         self.lo, self.hi = QSlider(Qt.Orientation.Horizontal), QSlider(Qt.Orientation.Horizontal)
@@ -183,6 +187,7 @@ class MainWindow(QMainWindow):
         form.addRow("Chronological age (y)", self.age)
         form.addRow("Two hands: read", self.hand)
         form.addRow("Grey scale", self.as_stored)
+        form.addRow("Hand film", self.no_hand_check)
         form.addRow("Window low", self.lo)
         form.addRow("Window high", self.hi)
         side = QVBoxLayout()
@@ -233,14 +238,16 @@ class MainWindow(QMainWindow):
             self._start(lambda: self._runner(name, as_stored)(film), self._module_done)
             return
 
-        as_stored = self.as_stored.isChecked()
+        key = (self.as_stored.isChecked(), self.no_hand_check.isChecked())
 
         def job():
-            if as_stored not in self._engines:
+            if key not in self._engines:
                 from bone_age.pipeline import Engine
 
-                self._engines[as_stored] = (self._engine_factory or Engine)(**({"polarity": False} if as_stored else {}))
-            return self.state.assess(self._engines[as_stored])
+                skip = {"polarity": False} if key[0] else {}
+                skip.update({"gate": False} if key[1] else {})
+                self._engines[key] = (self._engine_factory or Engine)(**skip)
+            return self.state.assess(self._engines[key])
 
         self._start(job, self._assessed)
 
@@ -276,7 +283,7 @@ class MainWindow(QMainWindow):
 
     def _module_changed(self, name: str) -> None:
         bone_age = name == MODULES[0]
-        for w in (self.sex, self.age, self.table):
+        for w in (self.sex, self.age, self.table, self.no_hand_check):
             w.setEnabled(bone_age)
         self.run_button.setText("Assess" if bone_age else f"Run {name.lower()}")
         if self.state.film is not None:

@@ -135,3 +135,22 @@ def test_a_film_stored_inverted_is_read_right_unless_as_stored(tmp_path, capsys)
     assert "grey scale inverted" not in checked["hand.jpg"]["warnings"]
     assert checked["hand_negative.png"]["stages"] == checked["hand.jpg"]["stages"] == as_stored["hand.jpg"]["stages"]
     assert "grey scale inverted" not in as_stored["hand_negative.png"]["warnings"]
+
+
+@pytest.mark.skipif(not list_models("hand_gate"), reason="no shipped hand-film gate")
+def test_a_film_the_gate_turns_away_names_the_way_round_it_and_no_hand_check_reads_with_a_warning(tmp_path, capsys):
+    films = _folder_with_hand(tmp_path, "hand.jpg")
+    shutil.copy(REPO / "assets/samples/IMG0000037.jpg", films / "foot.jpg")  # a foot: the gate turns it away
+    rows = {}
+    for name, extra in (("checked", []), ("unchecked", ["--no-hand-check"])):
+        out = tmp_path / f"{name}.csv"
+        assert main(["score", str(films), "--out", str(out), "--sex", "M", "--device", "cpu"] + extra) == 0
+        rows[name] = {Path(r["path"]).name: r for r in csv.DictReader(open(out))}
+    checked, unchecked = rows["checked"], rows["unchecked"]
+    assert checked["foot.jpg"]["status"] == "rejected" and "--no-hand-check" in checked["foot.jpg"]["reason"]
+    assert "hand-film check" not in checked["hand.jpg"]["warnings"]
+    assert "read without the hand-film check" in unchecked["hand.jpg"]["warnings"]
+    assert unchecked["hand.jpg"]["stages"] == checked["hand.jpg"]["stages"]
+    foot = unchecked["foot.jpg"]  # the localizer alone decides: read with the warning, or refused on its own grounds
+    assert ("read without the hand-film check" in foot["warnings"] if foot["status"] == "scored"
+            else "hand-film probability" not in foot["reason"])

@@ -164,7 +164,7 @@ def test_read_as_stored_skips_the_polarity_check(window, qtbot, tmp_path):
         qtbot.waitUntil(lambda: window.state.assessment is not None, timeout=60000)
         readings[as_stored] = window.state.assessment
     assert readings[False].read_inverted and readings[False].warnings[0].startswith("grey scale inverted")
-    assert not readings[True].read_inverted and set(window._engines) == {False, True}
+    assert not readings[True].read_inverted and set(window._engines) == {(False, False), (True, False)}
 
 
 @pytest.mark.skipif(not has_models, reason="no shipped models")
@@ -186,3 +186,20 @@ def test_the_hand_read_on_a_two_hand_film_is_chosen(window, qtbot, tmp_path):
     assert read["right"].hand_side == "right" and "right hand asked for" in read["right"].warnings[0]
     assert min(r.center_xy[0] for r in read["right"].regions) >= right.shape[1]  # the image's right half
     assert read["left"].hand_side == "left" and max(r.center_xy[0] for r in read["left"].regions) < right.shape[1]
+
+
+@pytest.mark.skipif(not (has_models and list_models("hand_gate")), reason="no shipped models")
+def test_skip_hand_film_check_reads_without_the_gate_and_says_so(window, qtbot):
+    assert window.open_path(REPO / "assets" / "samples" / "IMG0000035.jpg")
+    window.sex.setCurrentText("male")
+    readings = {}
+    for skip in (False, True):
+        window.state.set_assessment(None)
+        window.no_hand_check.setChecked(skip)
+        window.run_assessment()
+        qtbot.waitUntil(lambda: window.state.assessment is not None, timeout=60000)
+        readings[skip] = window.state.assessment
+    assert not any("hand-film check" in w for w in readings[False].warnings)
+    assert any(w.startswith("read without the hand-film check") for w in readings[True].warnings)
+    assert [s.stage for s in readings[True].stages] == [s.stage for s in readings[False].stages]
+    assert set(window._engines) >= {(False, False), (False, True)}
