@@ -210,8 +210,12 @@ def _cmd_fracture(args: argparse.Namespace) -> int:
 
 
 def _cmd_models(args: argparse.Namespace) -> int:
-    from .registry import list_models, model_card
+    from ._resources import models_dir
+    from .registry import NO_MODELS_HINT, list_models, model_card
 
+    if not list_models():
+        print(f"error: no models in {models_dir()}; {NO_MODELS_HINT}", file=sys.stderr)
+        return 1
     for name in list_models():
         card = model_card(name)
         metrics = card.get("test_metrics") or card.get("val_metrics") or {}

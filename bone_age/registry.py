@@ -15,7 +15,7 @@ from ._resources import models_dir
 from .errors import ModelFileMismatch
 
 __all__ = ["LoadedModel", "list_models", "load_model", "optional_model", "register_architecture", "model_card", "default_model",
-           "resolve_device"]
+           "resolve_device", "NO_MODELS_HINT"]
 
 _logger = logging.getLogger(__name__)
 _ARCHITECTURES: dict[str, Callable[[dict], nn.Module]] = {}
@@ -60,6 +60,10 @@ def list_models(task: str | None = None, root: Path | None = None) -> list[str]:
     return names
 
 
+NO_MODELS_HINT = ("the weights ship in the repository's models/ folder: install from a clone with `pip install -e .`, "
+                  "or set BONE_AGE_MODELS to that folder")
+
+
 def default_model(task: str, root: Path | None = None) -> str:
     """The model of ``task`` whose card says ``"default": true`` (or the only one present)."""
     names = list_models(task, root)
@@ -67,7 +71,9 @@ def default_model(task: str, root: Path | None = None) -> str:
     if len(flagged) == 1 or len(names) == 1:
         return (flagged or names)[0]
     where = Path(root or models_dir())
-    raise ModelFileMismatch(f"no default {task} model among {names or 'none'}: train one or mark one \"default\": true", where)
+    if not names:
+        raise ModelFileMismatch(f"no {task} model here; {NO_MODELS_HINT}", where)
+    raise ModelFileMismatch(f"no default {task} model among {names}: mark one \"default\": true in its card", where)
 
 
 def optional_model(task: str, choice: str | bool | LoadedModel | None,

@@ -42,6 +42,13 @@ def test_models_command_lists_shipped_models(capsys):
         assert name in out
 
 
+def test_models_command_without_models_says_where_they_come_from(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("BONE_AGE_MODELS", str(tmp_path / "empty"))
+    assert main(["models"]) == 1
+    err = capsys.readouterr().err
+    assert str(tmp_path / "empty") in err and "BONE_AGE_MODELS" in err
+
+
 def test_train_refuses_missing_arguments(capsys):
     assert main(["train", "localizer", "--out", "x"]) == 2
     assert "needs --data" in capsys.readouterr().err

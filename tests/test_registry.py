@@ -71,3 +71,12 @@ def test_shipped_cards_match_their_weights():
         assert (models_dir() / card["weights"]).stat().st_size < 25e6, name
         for key in ("task", "architecture", "data", "split", "command"):
             assert key in card, (name, key)
+
+
+def test_a_missing_or_undecided_default_says_what_to_do(tmp_path):
+    with pytest.raises(ModelFileMismatch, match="pip install -e"):
+        default_model("tiny", tmp_path / "absent")
+    _save(tmp_path, "tiny.v1")
+    _save(tmp_path, "tiny.v2")
+    with pytest.raises(ModelFileMismatch, match="mark one \"default\": true"):
+        default_model("tiny", tmp_path)
