@@ -125,6 +125,7 @@ def main() -> None:
         out["paired_apart"] = paired_apart(std, sel, engine.classifier.paired_limits)
         out["per_bone_spearman_stage_vs_age"] = {b: round(float(spearmanr(stages[:, i], ages)[0]), 4) for i, b in enumerate(std.bones)}
         result[group] = out
+    result["agreement_by_read_age"] = by_read_age([r for r in ok if r["group"] not in ("train", *VALIDATION)])
     if args.validation:
         result["validation_bias_diagnostic"] = validation_bias([r for r in ok if r["group"] in VALIDATION])
     test = [r for r in ok if r["group"] == "test"]
@@ -134,6 +135,7 @@ def main() -> None:
     if args.update_card:
         update_card_metrics(engine.classifier.model.name,
                             {**{k: result[k] for k in GROUPS if k in result}, "calibration_fitted_on_train": calib,
+                             "agreement_by_read_age": result["agreement_by_read_age"],
                              "localizer": engine.localizer.model.name},
                             "python benchmarks/stage_accuracy.py --rsna299 <RSNA 299 root> --update-card"
                             if args.rsna299 else "python benchmarks/stage_accuracy.py --update-card")
@@ -172,6 +174,18 @@ def paired_apart(std, rows: list[dict], limits: dict[str, int]) -> dict:
     return {"films": len(rows), "warned": int(apart.sum()),
             "mae_months_warned": round(float(err[apart].mean()), 2) if apart.any() else None,
             "mae_months_others": round(float(err[~apart].mean()), 2) if (~apart).any() else None}
+
+
+def by_read_age(rows: list[dict]) -> dict:
+    """The held-out films' RUS-CHN error by band of the bone age read (``AGE_BANDS_YEARS``): what a reader of one
+    film can be told, knowing only its reading (``stage.agreement`` states a band's figures)."""
+    n_full = sum(r["group"] == "test" for r in rows)
+    words = f"{len(rows)} held-out RSNA films" + (f": {n_full} full-resolution, {len(rows) - n_full} at 299 px"
+                                                  if n_full < len(rows) else "")
+    bands = [(lo, hi, [r for r in rows if lo <= r["rus"] < hi]) for lo, hi in AGE_BANDS_YEARS]
+    return {"films": words, "bands": [{"read_years": [lo, hi], **metrics(np.array([r["rus"] for r in sel]),
+                                                                         np.array([r["age"] for r in sel]))}
+                                      for lo, hi, sel in bands if sel]}
 
 
 def validation_bias(rows: list[dict]) -> dict:

@@ -41,7 +41,7 @@ def _print_assessment(a) -> None:
     if a.chronological_age_years is not None:
         print(f"chronological age {a.chronological_age_years:.1f} y, difference {a.bone_age_minus_chronological_years:+.1f} y")
     if a.agreement is not None:
-        print(a.agreement.sentence())
+        print(a.agreement.sentence(a.bone_age_years))
     for w in a.warnings:
         print(f"warning: {w}")
     print(f"time {a.timings_ms.get('total', 0):.0f} ms")

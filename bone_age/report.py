@@ -104,7 +104,7 @@ def write_pdf(path: Path, film: Film, a: Assessment) -> Path:
     story = [Paragraph("RUS-CHN bone age report", styles["Title"]), layout, Spacer(1, 3 * mm)]
     story += [Paragraph(t, styles["BodyText"]) for t in summary]
     if a.agreement is not None:
-        story.append(Paragraph(a.agreement.sentence() + ".", small))
+        story.append(Paragraph(a.agreement.sentence(a.bone_age_years) + ".", small))
     if any(s.overridden for s in a.stages):
         story.append(Paragraph("* stage set by the reader", small))
     if a.warnings:

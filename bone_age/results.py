@@ -103,21 +103,54 @@ class BoneStage(JsonMixin):
     low_confidence: bool = False
 
 
+MIN_BAND_FILMS = 20  # a band of read ages is stated only when at least this many held-out films fall in it
+
+
+@dataclass(frozen=True)
+class AgreementBand(JsonMixin):
+    """The held-out films whose RUS-CHN bone age was read in ``read_years`` [low, high) and how they agreed."""
+
+    read_years: tuple[float, float]
+    films: int
+    half_within_months: float
+    most_within_months: float
+    mean_difference_months: float  # RUS-CHN minus the radiologist's reading
+
+
 @dataclass(frozen=True)
 class Agreement(JsonMixin):
     """How closely the stage model's RUS-CHN bone age agreed with radiologists' Greulich-Pyle readings on held-out
-    films (from its card): half of the films within ``half_within_months``, 90 % within ``most_within_months``."""
+    films (from its card): half of the films within ``half_within_months``, 90 % within ``most_within_months``;
+    ``bands``: the same by band of the bone age read (what is known when a film is read), over ``band_reference``."""
 
     films: int
     half_within_months: float
     most_within_months: float
     mae_months: float
     reference: str  # which films, and the card the figures come from
+    bands: tuple[AgreementBand, ...] = ()
+    band_reference: str = ""
 
-    def sentence(self) -> str:
-        return (f"On {self.films} held-out films ({self.reference}) the RUS-CHN bone age lay "
+    def band_for(self, bone_age_years: float) -> AgreementBand | None:
+        """The band holding ``bone_age_years`` when it has at least ``MIN_BAND_FILMS`` films."""
+        for b in self.bands:
+            if b.read_years[0] <= bone_age_years < b.read_years[1] and b.films >= MIN_BAND_FILMS:
+                return b
+        return None
+
+    def sentence(self, bone_age_years: float | None = None) -> str:
+        """The overall figures; with ``bone_age_years``, also those of the films read at about that age."""
+        text = (f"On {self.films} held-out films ({self.reference}) the RUS-CHN bone age lay "
                 f"within {self.half_within_months:.0f} months of the radiologist's Greulich-Pyle reading for half of "
                 f"them and within {self.most_within_months:.0f} months for 90 %")
+        band = None if bone_age_years is None else self.band_for(bone_age_years)
+        if band is None:
+            return text
+        (lo, hi), d = band.read_years, band.mean_difference_months
+        side = (f"on average {abs(d):.0f} months {'above' if d > 0 else 'below'} the radiologist" if round(abs(d))
+                else "on average level with the radiologist")
+        return (f"{text}; of the {band.films} read at {lo:g}-{hi:g} y ({self.band_reference}), half within "
+                f"{band.half_within_months:.0f} and 90 % within {band.most_within_months:.0f} months, {side}")
 
 
 @dataclass(frozen=True)

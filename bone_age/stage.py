@@ -8,7 +8,7 @@ import torch
 
 from .regions import crop_region
 from .registry import LoadedModel
-from .results import Agreement, Region
+from .results import Agreement, AgreementBand, Region
 from .transforms import to_model_input
 
 __all__ = ["StageClassifier", "median_stage", "agreement"]
@@ -25,14 +25,21 @@ def median_stage(probabilities: np.ndarray) -> np.ndarray:
 
 def agreement(card: dict) -> Agreement | None:
     """The card's held-out agreement (``benchmarks/stage_accuracy.py --update-card``, uncalibrated, all films of the
-    ``AGREEMENT_FILMS`` group), or None when the card has not measured it."""
+    ``AGREEMENT_FILMS`` group, and by band of the bone age read when the card has it), or None when the card has not
+    measured it."""
     group, words = AGREEMENT_FILMS
     m = card.get("test_metrics", {}).get(group, {}).get("all", {}).get("uncalibrated", {})
     if "abs_error_p90_months" not in m:
         return None
+    by_read = card["test_metrics"].get("agreement_by_read_age", {})
+    bands = tuple(AgreementBand(read_years=tuple(b["read_years"]), films=int(b["n"]),
+                                half_within_months=float(b["abs_error_p50_months"]),
+                                most_within_months=float(b["abs_error_p90_months"]),
+                                mean_difference_months=float(b["bias_months"])) for b in by_read.get("bands", []))
     return Agreement(films=int(m["n"]), half_within_months=float(m["abs_error_p50_months"]),
                      most_within_months=float(m["abs_error_p90_months"]), mae_months=float(m["mae_months"]),
-                     reference=f"{words}; card of {card.get('name', 'the stage model')}")
+                     reference=f"{words}; card of {card.get('name', 'the stage model')}", bands=bands,
+                     band_reference=by_read.get("films", ""))
 
 
 class StageClassifier:

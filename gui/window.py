@@ -394,6 +394,6 @@ class MainWindow(QMainWindow):
         if a.bone_age_minus_chronological_years is not None:
             lines.append(f"Bone age − chronological age: {a.bone_age_minus_chronological_years:+.1f} y")
         if a.agreement is not None:
-            lines.append(a.agreement.sentence() + ".")
+            lines.append(a.agreement.sentence(a.bone_age_years) + ".")
         self.summary.setText("\n".join(lines))
         self.warnings.setText("\n".join(a.warnings))

@@ -42,13 +42,19 @@ def test_png_and_pdf_are_written(tmp_path):
 def test_the_report_states_the_held_out_agreement(tmp_path):
     from dataclasses import replace
 
-    from bone_age.results import Agreement
+    from bone_age.results import Agreement, AgreementBand
 
     film = film_from_array(np.random.default_rng(0).random((240, 200)).astype(np.float32), "synthetic.png")
-    agreement = Agreement(films=103, half_within_months=6.0, most_within_months=19.0, mae_months=8.9, reference="card")
-    plain = _pdf_text(write_pdf(tmp_path / "a.pdf", film, fake_assessment()))
-    stated = _pdf_text(write_pdf(tmp_path / "b.pdf", film, replace(fake_assessment(), agreement=agreement)))
+    a = fake_assessment()
+    band = AgreementBand(read_years=(a.bone_age_years - 1, a.bone_age_years + 1), films=40, half_within_months=5.0,
+                         most_within_months=14.0, mean_difference_months=2.0)
+    agreement = Agreement(films=103, half_within_months=6.0, most_within_months=19.0, mae_months=8.9, reference="card",
+                          bands=(band,), band_reference="held-out films")
+    plain = _pdf_text(write_pdf(tmp_path / "a.pdf", film, a))
+    stated = _pdf_text(write_pdf(tmp_path / "b.pdf", film, replace(a, agreement=agreement)))
     assert b"Bone age" in plain and b"held-out" not in plain and b"held-out films" in stated
+    lines = b" ".join(re.findall(rb"\((.*?)\) Tj", stated))  # the paragraph's wrapped lines, joined
+    assert b"of the 40 read at" in lines  # the films read at about this film's bone age
 
 
 def _pdf_text(path) -> bytes:

@@ -73,3 +73,22 @@ def test_the_cards_held_out_agreement_is_read_only_when_measured():
     assert (a.films, a.half_within_months, a.most_within_months, a.mae_months) == (103, 6.2, 19.4, 8.88)
     assert "stage.v9" in a.reference
     assert "On 103 held-out films" in a.sentence() and "within 6 months" in a.sentence() and "within 19 months" in a.sentence()
+
+
+def test_the_agreement_of_the_films_read_at_about_this_age_is_stated_when_enough():
+    from bone_age.results import Agreement
+    from bone_age.stage import agreement
+
+    figures = {"n": 103, "mae_months": 8.88, "abs_error_p50_months": 6.2, "abs_error_p90_months": 19.4}
+    bands = [{"read_years": [9, 12], "n": 150, "abs_error_p50_months": 7.0, "abs_error_p90_months": 18.2, "bias_months": -2.6},
+             {"read_years": [12, 15], "n": 140, "abs_error_p50_months": 4.6, "abs_error_p90_months": 13.0, "bias_months": 0.3},
+             {"read_years": [15, 20], "n": 19, "abs_error_p50_months": 12.0, "abs_error_p90_months": 24.0, "bias_months": 8.0}]
+    a = agreement({"name": "s", "test_metrics": {"test": {"all": {"uncalibrated": figures}},
+                                                 "agreement_by_read_age": {"films": "566 held-out films", "bands": bands}}})
+    assert a.band_for(11.99).read_years == (9, 12) and a.band_for(12.0).read_years == (12, 15)
+    assert a.band_for(16.0) is None and a.band_for(3.0) is None  # too few films; no band there
+    nine = a.sentence(10.0)
+    assert nine.startswith(a.sentence()) and "of the 150 read at 9-12 y (566 held-out films)" in nine
+    assert "half within 7 and 90 % within 18 months, on average 3 months below the radiologist" in nine
+    assert "on average level with the radiologist" in a.sentence(13.0) and a.sentence(16.0) == a.sentence()
+    assert Agreement.from_json(a.to_json()) == a

@@ -64,7 +64,7 @@ def test_assess_override_and_export(window, qtbot, tmp_path):
     qtbot.waitUntil(lambda: window.state.assessment is not None, timeout=60000)
     a = window.state.assessment
     assert "Bone age (RUS-CHN)" in window.summary.text()
-    assert a.agreement is not None and a.agreement.sentence() in window.summary.text()
+    assert a.agreement is not None and a.agreement.sentence(a.bone_age_years) in window.summary.text()
     labels = [it.sceneBoundingRect() for it in window.view.scene().items() if isinstance(it, QGraphicsTextItem)]
     assert len(labels) == 13 and not any(p.intersects(q) for i, p in enumerate(labels) for q in labels[i + 1:])
     shown = window.view.mapToScene(window.view.viewport().rect()).boundingRect()
