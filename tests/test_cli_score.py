@@ -27,6 +27,16 @@ def _folder_with_hand(tmp_path: Path, name: str) -> Path:
     return films
 
 
+def _scored_with_and_without(films: Path, tmp_path: Path, flag: str) -> tuple[dict, dict]:
+    """The folder scored as a boy's films without and with ``flag``: each run's rows by file name."""
+    rows = []
+    for extra in ([], [flag]):
+        out = tmp_path / f"scored{len(rows)}.csv"
+        assert main(["score", str(films), "--out", str(out), "--sex", "M", "--device", "cpu"] + extra) == 0
+        rows.append({Path(r["path"]).name: r for r in csv.DictReader(open(out))})
+    return rows[0], rows[1]
+
+
 def test_score_folder_resume_and_errors(tmp_path, capsys):
     films = _folder_with_hand(tmp_path, "hand.jpg")
     (films / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 50)
@@ -125,12 +135,7 @@ def test_assess_many_matches_assess_and_keeps_errors_in_place():
 def test_a_film_stored_inverted_is_read_right_unless_as_stored(tmp_path, capsys):
     films = _folder_with_hand(tmp_path, "hand.jpg")
     Image.fromarray(255 - np.asarray(Image.open(films / "hand.jpg").convert("L"))).save(films / "hand_negative.png")
-    rows = {}
-    for name, extra in (("checked", []), ("as_stored", ["--as-stored"])):
-        out = tmp_path / f"{name}.csv"
-        assert main(["score", str(films), "--out", str(out), "--sex", "M", "--device", "cpu"] + extra) == 0
-        rows[name] = {Path(r["path"]).name: r for r in csv.DictReader(open(out))}
-    checked, as_stored = rows["checked"], rows["as_stored"]
+    checked, as_stored = _scored_with_and_without(films, tmp_path, "--as-stored")
     assert "grey scale inverted" in checked["hand_negative.png"]["warnings"]
     assert "grey scale inverted" not in checked["hand.jpg"]["warnings"]
     assert checked["hand_negative.png"]["stages"] == checked["hand.jpg"]["stages"] == as_stored["hand.jpg"]["stages"]
@@ -141,12 +146,7 @@ def test_a_film_stored_inverted_is_read_right_unless_as_stored(tmp_path, capsys)
 def test_a_film_the_gate_turns_away_names_the_way_round_it_and_no_hand_check_reads_with_a_warning(tmp_path, capsys):
     films = _folder_with_hand(tmp_path, "hand.jpg")
     shutil.copy(REPO / "assets/samples/IMG0000037.jpg", films / "foot.jpg")  # a foot: the gate turns it away
-    rows = {}
-    for name, extra in (("checked", []), ("unchecked", ["--no-hand-check"])):
-        out = tmp_path / f"{name}.csv"
-        assert main(["score", str(films), "--out", str(out), "--sex", "M", "--device", "cpu"] + extra) == 0
-        rows[name] = {Path(r["path"]).name: r for r in csv.DictReader(open(out))}
-    checked, unchecked = rows["checked"], rows["unchecked"]
+    checked, unchecked = _scored_with_and_without(films, tmp_path, "--no-hand-check")
     assert checked["foot.jpg"]["status"] == "rejected" and "--no-hand-check" in checked["foot.jpg"]["reason"]
     assert "hand-film check" not in checked["hand.jpg"]["warnings"]
     assert "read without the hand-film check" in unchecked["hand.jpg"]["warnings"]

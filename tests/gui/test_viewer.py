@@ -147,6 +147,19 @@ def test_a_film_read_inverted_is_shown_bone_bright(window):
     assert any("inverted" in line for line in module_summary(fracture))
 
 
+def _read_unchecked_and_checked(window, qtbot, box) -> dict:
+    """The open film assessed with the check box ``box`` off and on: the two assessments by its state."""
+    readings = {}
+    for checked in (False, True):
+        window.state.set_assessment(None)
+        box.setChecked(checked)
+        window.run_assessment()
+        qtbot.waitUntil(lambda: window.state.assessment is not None, timeout=60000)
+        readings[checked] = window.state.assessment
+    box.setChecked(False)
+    return readings
+
+
 @pytest.mark.skipif(not (has_models and list_models("polarity")), reason="no shipped models")
 def test_read_as_stored_skips_the_polarity_check(window, qtbot, tmp_path):
     from PIL import Image
@@ -156,13 +169,7 @@ def test_read_as_stored_skips_the_polarity_check(window, qtbot, tmp_path):
     Image.fromarray(255 - np.asarray(Image.open(adolescent).convert("L"))).save(negative)
     assert window.open_path(negative)
     window.sex.setCurrentText("male")
-    readings = {}
-    for as_stored in (False, True):
-        window.state.set_assessment(None)
-        window.as_stored.setChecked(as_stored)
-        window.run_assessment()
-        qtbot.waitUntil(lambda: window.state.assessment is not None, timeout=60000)
-        readings[as_stored] = window.state.assessment
+    readings = _read_unchecked_and_checked(window, qtbot, window.as_stored)
     assert readings[False].read_inverted and readings[False].warnings[0].startswith("grey scale inverted")
     assert not readings[True].read_inverted and set(window._engines) == {(False, False), (True, False)}
 
@@ -192,13 +199,7 @@ def test_the_hand_read_on_a_two_hand_film_is_chosen(window, qtbot, tmp_path):
 def test_skip_hand_film_check_reads_without_the_gate_and_says_so(window, qtbot):
     assert window.open_path(REPO / "assets" / "samples" / "IMG0000035.jpg")
     window.sex.setCurrentText("male")
-    readings = {}
-    for skip in (False, True):
-        window.state.set_assessment(None)
-        window.no_hand_check.setChecked(skip)
-        window.run_assessment()
-        qtbot.waitUntil(lambda: window.state.assessment is not None, timeout=60000)
-        readings[skip] = window.state.assessment
+    readings = _read_unchecked_and_checked(window, qtbot, window.no_hand_check)
     assert not any("hand-film check" in w for w in readings[False].warnings)
     assert any(w.startswith("read without the hand-film check") for w in readings[True].warnings)
     assert [s.stage for s in readings[True].stages] == [s.stage for s in readings[False].stages]
