@@ -20,7 +20,8 @@ _logger = logging.getLogger(__name__)
 NOTICE = ("Research use only. Not a medical device. Stages are estimated by a model trained without radiologist "
           "stage labels (see the model cards); a qualified reader must confirm every stage.")
 BATCH_FIELDS = ["path", "status", "reason", "sex", "chronological_age_years", "bone_age_years", "range_flag",
-                "total_score", "bone_age_minus_chronological_years", "gp_bone_age_years", "hand_side", "warnings",
+                "total_score", "bone_age_minus_chronological_years", "gp_bone_age_years", "held_out_half_within_months",
+                "held_out_90pct_within_months", "hand_side", "warnings",
                 "stages", "time_ms"]
 
 
@@ -125,4 +126,7 @@ def batch_row(path: str, a: Assessment | None = None, status: str = "scored", re
                    bone_age_minus_chronological_years=a.bone_age_minus_chronological_years,
                    gp_bone_age_years=a.gp_bone_age_years, hand_side=a.hand_side, warnings="; ".join(a.warnings),
                    stages=" ".join(f"{s.bone}={s.stage}" for s in a.stages), time_ms=a.timings_ms.get("total"))
+        if a.agreement is not None:  # how close held-out films read at about this age came to the radiologist
+            half, most = a.agreement.within_months(a.bone_age_years)
+            row.update(held_out_half_within_months=half, held_out_90pct_within_months=most)
     return {k: ("" if v is None else v) for k, v in row.items()}

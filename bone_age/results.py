@@ -138,6 +138,11 @@ class Agreement(JsonMixin):
                 return b
         return None
 
+    def within_months(self, bone_age_years: float) -> tuple[float, float]:
+        """(half within, 90 % within), months: of the band holding ``bone_age_years``, else of all the films."""
+        band = self.band_for(bone_age_years) or self
+        return band.half_within_months, band.most_within_months
+
     def sentence(self, bone_age_years: float | None = None) -> str:
         """The overall figures; with ``bone_age_years``, also those of the films read at about that age."""
         text = (f"On {self.films} held-out films ({self.reference}) the RUS-CHN bone age lay "

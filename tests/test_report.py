@@ -57,6 +57,24 @@ def test_the_report_states_the_held_out_agreement(tmp_path):
     assert b"of the 40 read at" in lines  # the films read at about this film's bone age
 
 
+def test_a_batch_row_carries_how_close_held_out_films_read_at_about_this_age_came():
+    from dataclasses import replace
+
+    from bone_age.report import batch_row
+    from bone_age.results import Agreement, AgreementBand
+
+    a = fake_assessment()
+    near = AgreementBand(read_years=(a.bone_age_years - 1, a.bone_age_years + 1), films=40, half_within_months=5.0,
+                         most_within_months=14.0, mean_difference_months=2.0)
+    far = replace(near, read_years=(a.bone_age_years + 1, a.bone_age_years + 3), half_within_months=9.0)
+    overall = Agreement(films=103, half_within_months=6.0, most_within_months=19.0, mae_months=8.9, reference="card")
+    fields = ("held_out_half_within_months", "held_out_90pct_within_months")
+    assert [batch_row("f", a)[k] for k in fields] == ["", ""]
+    assert [batch_row("f", replace(a, agreement=overall))[k] for k in fields] == [6.0, 19.0]
+    banded = replace(a, agreement=replace(overall, bands=(far, near)))
+    assert [batch_row("f", banded)[k] for k in fields] == [5.0, 14.0]
+
+
 def _pdf_text(path) -> bytes:
     """The page content streams of a ReportLab PDF (ASCII85 over Flate), where its text is drawn."""
     streams = re.findall(rb"stream\r?\n(.*?)endstream", path.read_bytes(), re.S)
