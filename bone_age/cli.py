@@ -213,10 +213,11 @@ def _cmd_models(args: argparse.Namespace) -> int:
     from ._resources import models_dir
     from .registry import NO_MODELS_HINT, list_models, model_card
 
-    if not list_models():
+    names = list_models()
+    if not names:
         print(f"error: no models in {models_dir()}; {NO_MODELS_HINT}", file=sys.stderr)
         return 1
-    for name in list_models():
+    for name in names:
         card = model_card(name)
         metrics = card.get("test_metrics") or card.get("val_metrics") or {}
         print(f"{name:<48} {card['task']:<10} {card.get('size_mb', '?'):>6} MB  {json_short(metrics)}")
