@@ -92,7 +92,9 @@ class Engine:
             try:
                 sex = parse_sex(sex) if sex is not None else film.meta.patient_sex
                 if sex is None:
-                    raise MissingSex("sex is required for RUS-CHN points: pass it (F/M), the file carries none", film.meta.source)
+                    raise MissingSex("sex is required for RUS-CHN points and the file carries none: give F or M "
+                                     "(bone-age assess/score --sex, a sex column in score's --patients-csv, the "
+                                     "viewer's Sex box, assess(sex=...))", film.meta.source)
                 if min(film.pixels.shape) < MIN_SIDE_PX:
                     h, w = film.pixels.shape
                     raise FilmTooSmall(f"the film is {w} x {h} px; its shorter side must be at least {MIN_SIDE_PX} px for "

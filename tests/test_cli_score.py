@@ -98,7 +98,7 @@ def test_score_without_sex_gives_a_row_not_a_crash(tmp_path, capsys):
     out = tmp_path / "r.csv"
     assert main(["score", str(films), "--out", str(out), "--device", "cpu"]) == 0
     row = next(csv.DictReader(open(out)))
-    assert row["status"] == "failed" and "MissingSex" in row["reason"]
+    assert row["status"] == "failed" and "MissingSex" in row["reason"] and "--patients-csv" in row["reason"]
 
 
 def test_assess_command_prints_table(capsys, tmp_path):
