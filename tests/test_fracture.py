@@ -74,6 +74,19 @@ def test_coco_metrics_perfect_and_wrong_predictions(tmp_path):
     assert coco_metrics(samples, wrong, ["fracture"], masks=True)["bbox_map50"] == 0
 
 
+def test_paired_auc_interval_is_zero_for_one_reading_and_above_zero_for_a_better_one():
+    from bone_age.training.metrics import paired_auc_interval
+
+    rng = np.random.default_rng(2)
+    labels = np.r_[np.ones(60), np.zeros(300)]
+    weak = labels * 0.5 + rng.normal(0, 1, labels.size)
+    strong = labels * 2.0 + rng.normal(0, 1, labels.size)
+    assert paired_auc_interval(weak, weak, labels) == (0.0, 0.0)
+    lo, hi = paired_auc_interval(weak, strong, labels)
+    assert 0 < lo < hi
+    assert paired_auc_interval(strong, weak, labels) == (-hi, -lo)
+
+
 def test_zoom_crop_keeps_pixels_boxes_and_masks_together():
     """Windows cut from the film scaled to the inference side: the instance's bright pixels, box and mask move
     together, most windows hold the instance, small films are padded to the window."""
