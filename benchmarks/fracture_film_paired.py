@@ -1,5 +1,5 @@
-"""Two film-level fracture classifiers on the same official test films: each AUC and the paired bootstrap interval
-of their difference.
+"""Two film-level fracture classifiers on the same films of an official split (test by default): each AUC and the
+paired bootstrap interval of their difference.
 
     python benchmarks/fracture_film_paired.py --data DIR --a NAME [--a-models DIR] [--b NAME] [--split test|val]
 
