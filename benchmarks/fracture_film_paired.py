@@ -45,14 +45,14 @@ def main() -> None:
         labels.append(int(img.fractured))
         for k, clf in models.items():
             probs[k].append(clf.probability(px))
-    y = np.array(labels)
-    a, b = np.array(probs["a"]), np.array(probs["b"])
-    auc = {k: round(float(roc_auc_score(y, v)), 4) for k, v in (("a", a), ("b", b))}
+    y, p = np.array(labels), {k: np.array(v) for k, v in probs.items()}
+    auc = {k: round(float(roc_auc_score(y, v)), 4) for k, v in p.items()}
     write_result("fracture_film_paired", {
         "split": args.split, "n_films": len(y), "n_fractured": int(y.sum()),
         **{k: {"model": models[k].model.name, "auc": auc[k], "auc_ci95_bootstrap": list(auc_interval(v, y))}
-           for k, v in (("a", a), ("b", b))},
-        "auc_b_minus_a": round(auc["b"] - auc["a"], 4), "b_minus_a_ci95_paired_bootstrap": list(paired_auc_interval(a, b, y))})
+           for k, v in p.items()},
+        "auc_b_minus_a": round(auc["b"] - auc["a"], 4),
+        "b_minus_a_ci95_paired_bootstrap": list(paired_auc_interval(p["a"], p["b"], y))})
 
 
 if __name__ == "__main__":

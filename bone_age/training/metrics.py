@@ -41,31 +41,28 @@ def calibration_bins(probs: np.ndarray, labels: np.ndarray, bins: int = 10) -> t
     return float(ece), table
 
 
+def _stratified_interval(statistic, labels: np.ndarray, n: int, seed: int) -> tuple[float, float]:
+    """95 % bootstrap interval of ``statistic(indices)``, positives and negatives resampled separately."""
+    rng = np.random.default_rng(seed)
+    y = np.asarray(labels)
+    pos, neg = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
+    values = [statistic(np.r_[rng.choice(pos, pos.size), rng.choice(neg, neg.size)]) for _ in range(n)]
+    lo, hi = np.percentile(values, [2.5, 97.5])
+    return round(float(lo), 4), round(float(hi), 4)
+
+
 def auc_interval(probs: np.ndarray, labels: np.ndarray, n: int = 1000, seed: int = 0) -> tuple[float, float]:
     """95 % bootstrap interval of the AUC (positives and negatives resampled separately)."""
-    rng = np.random.default_rng(seed)
-    pos, neg = np.asarray(probs)[np.asarray(labels) == 1], np.asarray(probs)[np.asarray(labels) == 0]
-    aucs = []
-    for _ in range(n):
-        p, q = rng.choice(pos, pos.size), rng.choice(neg, neg.size)
-        aucs.append(roc_auc_score(np.r_[np.ones(p.size), np.zeros(q.size)], np.r_[p, q]))
-    lo, hi = np.percentile(aucs, [2.5, 97.5])
-    return round(float(lo), 4), round(float(hi), 4)
+    p, y = np.asarray(probs), np.asarray(labels)
+    return _stratified_interval(lambda k: roc_auc_score(y[k], p[k]), y, n, seed)
 
 
 def paired_auc_interval(probs_a: np.ndarray, probs_b: np.ndarray, labels: np.ndarray, n: int = 1000,
                         seed: int = 0) -> tuple[float, float]:
     """95 % bootstrap interval of AUC(b) - AUC(a) on the same films (positives and negatives resampled separately,
     the same films for both)."""
-    rng = np.random.default_rng(seed)
     a, b, y = np.asarray(probs_a), np.asarray(probs_b), np.asarray(labels)
-    pos, neg = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
-    diffs = []
-    for _ in range(n):
-        k = np.r_[rng.choice(pos, pos.size), rng.choice(neg, neg.size)]
-        diffs.append(roc_auc_score(y[k], b[k]) - roc_auc_score(y[k], a[k]))
-    lo, hi = np.percentile(diffs, [2.5, 97.5])
-    return round(float(lo), 4), round(float(hi), 4)
+    return _stratified_interval(lambda k: roc_auc_score(y[k], b[k]) - roc_auc_score(y[k], a[k]), y, n, seed)
 
 
 def mae_interval(errors: np.ndarray, n: int = 1000, seed: int = 0) -> tuple[float, float]:
