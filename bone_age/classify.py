@@ -6,9 +6,9 @@ import numpy as np
 import torch
 
 from .registry import LoadedModel
-from .transforms import dihedral, sigmoid, to_model_input, whole_film
+from .transforms import dihedral, sigmoid, to_model_input, undo_dihedral, whole_film
 
-__all__ = ["WholeFilmClassifier", "predict_logits"]
+__all__ = ["WholeFilmClassifier", "predict_logits", "predict_logit_map"]
 
 
 @torch.no_grad()
@@ -23,6 +23,17 @@ def predict_logits(model, images: np.ndarray, device, batch: int = 64, views: in
                   for k in range(views)]
         out.append(np.mean(logits, axis=0))
     return np.concatenate(out)
+
+
+@torch.no_grad()
+def predict_logit_map(model, image: np.ndarray, device, views: int = 1) -> np.ndarray:
+    """(H/32, W/32): the first output's logit map of one model-sized gray image (``ImageClassifier.logit_map``),
+    averaged over the first ``views`` dihedral views, each turned back to the image's orientation; its mean is the
+    logit ``predict_logits`` gives."""
+    model.eval()
+    x = np.stack([dihedral(image.astype(np.float32), k) for k in range(views)])
+    maps = model.logit_map(torch.from_numpy(to_model_input(x)).to(device)).float().cpu().numpy()[:, 0]
+    return np.mean([undo_dihedral(m, k) for k, m in enumerate(maps)], axis=0)
 
 
 class WholeFilmClassifier:

@@ -106,6 +106,12 @@ class ImageClassifier(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.encoder(x)[-1].mean(dim=(2, 3)))
 
+    def logit_map(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, n_outputs, H/32, W/32): the linear head applied at every cell of the last feature map (a class
+        activation map); in eval mode its mean over the cells is ``forward``'s logit."""
+        linear = self.head[-1]
+        return torch.einsum("bchw,oc->bohw", self.encoder(x)[-1], linear.weight) + linear.bias[None, :, None, None]
+
 
 def _conv_bn(cin: int, cout: int) -> nn.Sequential:
     return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))

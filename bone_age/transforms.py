@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 
 __all__ = ["Letterbox", "LetterboxResult", "to_model_input", "crop_rotated", "warp_affine_area", "whole_film", "dihedral",
-           "sigmoid"]
+           "undo_dihedral", "sigmoid"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,12 @@ def dihedral(images: np.ndarray, k: int) -> np.ndarray:
 
 
 _MEAN, _STD = np.float32(0.5), np.float32(0.25)
+
+
+def undo_dihedral(images: np.ndarray, k: int) -> np.ndarray:
+    """The inverse of ``dihedral(images, k)``: turned back, then mirrored back."""
+    x = np.rot90(images, -(k // 2), axes=(-2, -1))
+    return np.ascontiguousarray(x[..., ::-1] if k % 2 else x)
 
 
 def sigmoid(x):

@@ -37,6 +37,8 @@ def module_shapes(result: Any) -> list[Shape]:
 
     shapes: list[Shape] = []
     if isinstance(result, FractureResult):
+        if result.evidence_outline:
+            shapes.append(Shape("poly", result.evidence_outline, (0, 255, 255), "classifier evidence"))
         for i in result.instances:
             shapes.append(Shape("rect", i.box_xyxy, (255, 60, 60), f"fracture {i.score:.2f}"))
             if i.contour_xy:
@@ -65,6 +67,8 @@ def module_summary(result: Any) -> list[str]:
         source = "whole-film classifier" if result.classifier_probability is not None else "highest instance score"
         return [f"Fracture probability: {result.probability:.2f} ({verdict}; threshold {result.threshold:.2f}; {source})",
                 f"Detector: highest instance score {result.detector_score:.2f}, instances shown: {len(result.instances)}"] + (
+                    ["Cyan outline: where the whole-film classifier's evidence for a fracture is strongest (a pointer, "
+                     "not a segmentation)"] if result.evidence_outline else []) + (
                     ["Grey scale inverted: the file shows bone dark, so it was read inverted"] if result.read_inverted else [])
     if isinstance(result, ClavicleResult):
         lines = []

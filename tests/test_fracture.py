@@ -87,6 +87,14 @@ def test_paired_auc_interval_is_zero_for_one_reading_and_above_zero_for_a_better
     assert paired_auc_interval(strong, weak, labels) == (-hi, -lo)
 
 
+def test_proportion_interval_is_wilson_s():
+    from bone_age.training.metrics import proportion_interval
+
+    assert proportion_interval(5, 10) == (0.2366, 0.7634)  # Wilson's interval for 5 of 10
+    lo, hi = proportion_interval(0, 20)
+    assert lo == 0.0 and 0.1 < hi < 0.2 and proportion_interval(0, 0) == (0.0, 1.0)
+
+
 def test_zoom_crop_keeps_pixels_boxes_and_masks_together():
     """Windows cut from the film scaled to the inference side: the instance's bright pixels, box and mask move
     together, most windows hold the instance, small films are padded to the window."""
@@ -120,6 +128,24 @@ def trained(tmp_path_factory):
     train_fracture(root / "fa", root / "models" / "frac_test", epochs=2, max_side=160, negatives=0.5, batch=4, device="cpu",
                    crop=96, average_last=2)
     return root
+
+
+def test_evidence_map_lands_on_the_film_where_the_hot_cell_is():
+    """A map hot in one cell over a tall film letterboxed into a square: the grid spans the film alone, and the
+    peak and the outline lie where that cell falls on the film."""
+    from bone_age.fracture.evidence import film_evidence
+    from bone_age.transforms import Letterbox
+
+    lb = Letterbox(256)(np.zeros((400, 200), np.float32))  # film 256 x 128 in the square, from x = 64
+    cam = np.full((8, 8), -1.0, np.float32)
+    cam[5, 3] = 4.0  # square cell x 96-128, y 160-192 -> film x 50-100, y 250-300 (scale 0.64)
+    ev = film_evidence(cam, lb, (400, 200))
+    assert (len(ev.grid), len(ev.grid[0])) == (8, 4) and max(map(max, ev.grid)) > 0 > min(map(min, ev.grid))
+    assert 50 <= ev.peak_xy[0] <= 100 and 250 <= ev.peak_xy[1] <= 300 and ev.peak > 0
+    xs, ys = np.array(ev.outline_xy).T
+    assert xs.min() < ev.peak_xy[0] < xs.max() and ys.min() < ev.peak_xy[1] < ys.max()
+    assert 0 <= xs.min() and xs.max() <= 200 and ys.max() - ys.min() < 200  # on the film, around the one cell
+    assert film_evidence(-np.abs(cam), lb, (400, 200)).outline_xy == ()  # no positive evidence: nothing outlined
 
 
 def test_weight_mean_averages_floats_and_keeps_the_last_count():
@@ -176,9 +202,13 @@ def test_film_classifier_trains_and_gives_the_film_probability(trained, tmp_path
     by_views = card["val_metrics"]["auc_by_views"]
     assert set(by_views) == {"1", "2", "8"} and by_views[str(card["test_time_views"])] == card["val_metrics"]["auc"]
     assert det.film.views == card["test_time_views"]
+    assert (len(r.evidence.grid), len(r.evidence.grid[0])) == (2, 2)  # 2 x 2 cells on the 64 px square; the film 64 x 51 of it
+    assert 0 <= r.evidence.peak_xy[0] <= 128 and 0 <= r.evidence.peak_xy[1] <= 160
+    assert r.evidence_outline == (r.evidence.outline_xy if r.fractured else ())
     alone = FractureDetector(det.model, device="cpu", film_model=False, polarity=False)
     bare = alone.detect(trained / "fa" / "images" / "Fractured" / "IMG0000010.jpg")
     assert alone.film is None and bare.classifier_probability is None and bare.probability == bare.detector_score
+    assert bare.evidence is None and bare.evidence_outline == ()
     monkeypatch.setenv("BONE_AGE_MODELS", str(tmp_path))  # go on training from the model just made
     train_fracture_film(trained / "fa", tmp_path / "ff_next", epochs=1, size=64, batch=8, device="cpu", init="ff_test")
     assert json.loads((tmp_path / "ff_next.json").read_text())["initialised_from"].startswith("ff_test (sha256 ")

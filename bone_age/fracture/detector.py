@@ -47,7 +47,7 @@ class FractureDetector:
         out = self.model.module([torch.from_numpy(np.repeat(small[None], 3, 0)).to(self.device)])[0]
         scores = out["scores"].cpu().numpy()
         top = float(scores.max()) if scores.size else 0.0
-        p_film = self.film.probability(px) if self.film else None
+        p_film, evidence = self.film.read(px) if self.film else (None, None)
         prob = top if p_film is None else p_film
         instances = []
         for k in np.flatnonzero(scores >= self.show_score):
@@ -65,7 +65,8 @@ class FractureDetector:
             if extra:
                 versions[extra.model.name] = extra.model.sha256
         return FractureResult(film.meta.source, round(prob, 4), prob >= self.threshold, self.threshold, tuple(instances),
-                              versions, round(top, 4), None if p_film is None else round(p_film, 4), inverted_p is not None)
+                              versions, round(top, 4), None if p_film is None else round(p_film, 4), inverted_p is not None,
+                              evidence)
 
 
 @lru_cache(maxsize=2)

@@ -1,11 +1,14 @@
-"""Film-level fracture probability from a whole-film classifier trained on every FracAtlas film (fractured or not)."""
+"""Film-level fracture probability from a whole-film classifier trained on every FracAtlas film (fractured or not),
+and where on the film that probability comes from."""
 from __future__ import annotations
 
 import numpy as np
 
 from ..registry import LoadedModel
-from ..classify import predict_logits
-from ..transforms import sigmoid, whole_film
+from ..classify import predict_logit_map
+from ..transforms import Letterbox, sigmoid
+from .evidence import film_evidence
+from .results import FractureEvidence
 
 __all__ = ["FilmClassifier"]
 
@@ -20,7 +23,12 @@ class FilmClassifier:
         self.views = int(model.card.get("test_time_views", 1))
         self.a, self.b = (float(v) for v in model.card["platt"])
 
-    def probability(self, pixels: np.ndarray) -> float:
+    def read(self, pixels: np.ndarray) -> tuple[float, FractureEvidence]:
+        """The film's probability and the classifier's evidence map on the film (one pass over the views)."""
         dev = next(self.model.module.parameters()).device
-        logit = float(predict_logits(self.model.module, whole_film(pixels, self.size)[None], dev, views=self.views)[0])
-        return float(sigmoid(self.a * logit + self.b))
+        lb = Letterbox(self.size)(np.ascontiguousarray(pixels, dtype=np.float32))
+        logit_map = predict_logit_map(self.model.module, lb.image, dev, views=self.views)
+        return float(sigmoid(self.a * float(logit_map.mean()) + self.b)), film_evidence(logit_map, lb, pixels.shape[:2])
+
+    def probability(self, pixels: np.ndarray) -> float:
+        return self.read(pixels)[0]

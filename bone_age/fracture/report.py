@@ -13,7 +13,7 @@ from .results import FractureResult
 __all__ = ["BATCH_FIELDS", "batch_row", "write_overlay"]
 
 BATCH_FIELDS = ["path", "status", "reason", "probability", "fractured", "threshold", "classifier_probability",
-                "detector_score", "n_instances", "boxes", "read_inverted"]
+                "detector_score", "n_instances", "boxes", "read_inverted", "evidence_peak_xy"]
 
 
 def batch_row(path: str, r: FractureResult | None = None, status: str = "scored", reason: str = "") -> dict:
@@ -22,17 +22,20 @@ def batch_row(path: str, r: FractureResult | None = None, status: str = "scored"
         row.update(probability=r.probability, fractured=r.fractured, threshold=r.threshold,
                    classifier_probability="" if r.classifier_probability is None else r.classifier_probability,
                    detector_score=r.detector_score, n_instances=len(r.instances), read_inverted=r.read_inverted,
-                   boxes=" ".join(f"{i.score:.2f}@{','.join(f'{v:.0f}' for v in i.box_xyxy)}" for i in r.instances))
+                   boxes=" ".join(f"{i.score:.2f}@{','.join(f'{v:.0f}' for v in i.box_xyxy)}" for i in r.instances),
+                evidence_peak_xy="" if r.evidence is None else "{:.0f},{:.0f}".format(*r.evidence.peak_xy))
     return row
 
 
 def write_overlay(folder: Path, stem: str, pixels: np.ndarray, r: FractureResult, max_side: int = 1200) -> Path:
-    """``<stem>_fracture.png``: the film with boxes and outlines (written atomically); a film read inverted is
-    drawn as it was read, bone bright."""
+    """``<stem>_fracture.png``: the film with boxes and outlines (written atomically), and on a film called
+    fractured the classifier's evidence outline (cyan); a film read inverted is drawn as it was read, bone bright."""
     pixels = 1.0 - pixels if r.read_inverted else pixels
     s = min(1.0, max_side / max(pixels.shape))
     img = cv2.cvtColor((cv2.resize(pixels, None, fx=s, fy=s, interpolation=cv2.INTER_AREA) * 255).astype(np.uint8),
                        cv2.COLOR_GRAY2BGR)
+    if r.evidence_outline:
+        cv2.polylines(img, [np.round(np.array(r.evidence_outline) * s).astype(np.int32)], True, (255, 255, 0), 1)
     for inst in r.instances:
         x1, y1, x2, y2 = (int(round(v * s)) for v in inst.box_xyxy)
         cv2.rectangle(img, (x1, y1), (x2, y2), (0, 0, 255), 2)

@@ -73,6 +73,15 @@ def mae_interval(errors: np.ndarray, n: int = 1000, seed: int = 0) -> tuple[floa
     return round(float(lo), 2), round(float(hi), 2)
 
 
+def proportion_interval(hits: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95 % Wilson score interval of the proportion ``hits`` / ``n`` ((0, 1) when ``n`` is 0)."""
+    if n == 0:
+        return 0.0, 1.0
+    p, d = hits / n, 1 + z * z / n
+    c, h = (p + z * z / (2 * n)) / d, z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
+    return round(float(c - h), 4), round(float(c + h), 4)
+
+
 def binary_report(probs: np.ndarray, labels: np.ndarray, threshold: float) -> dict:
     """AUC, sensitivity/specificity at ``threshold``, sensitivity at 90 % specificity, Brier score, ECE."""
     probs, labels = np.asarray(probs, float), np.asarray(labels, int)

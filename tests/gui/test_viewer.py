@@ -84,14 +84,21 @@ def test_assess_override_and_export(window, qtbot, tmp_path):
 
 
 def test_module_overlays_and_summaries_from_results():
+    from dataclasses import replace
+
     from bone_age.bonescan.results import BoneScanResult, Hotspot, RegionFinding
     from bone_age.clavicle.results import ClavicleResult, ClavicleSide
-    from bone_age.fracture.results import FractureInstance, FractureResult
+    from bone_age.fracture.results import FractureEvidence, FractureInstance, FractureResult
     from gui.state import module_shapes, module_summary
 
     fr = FractureResult("f", 0.8, True, 0.4, (FractureInstance(0.8, (1, 2, 30, 40), ((1, 2), (30, 2), (30, 40))),))
     assert [s.kind for s in module_shapes(fr)] == ["rect", "poly"]
     assert "0.80 (fracture suspected" in module_summary(fr)[0]
+    ev = FractureEvidence(((0.0, 2.0),), (25.0, 5.0), 2.0, ((20, 0), (30, 0), (30, 10)))
+    fr_ev = replace(fr, evidence=ev)
+    assert [s.label for s in module_shapes(fr_ev)][0] == "classifier evidence" and "Cyan outline" in module_summary(fr_ev)[2]
+    quiet = replace(fr_ev, probability=0.2, fractured=False)  # not called fractured: the evidence is not drawn
+    assert [s.kind for s in module_shapes(quiet)] == ["rect", "poly"] and not any("Cyan" in x for x in module_summary(quiet))
     cl = ClavicleResult("c", 100, 100, (ClavicleSide("right", True, ((1, 1), (9, 1), (9, 3)), 20, 8, 5.0, 2.0),
                                         ClavicleSide("left", False)), 0.5)
     assert len(module_shapes(cl)) == 1 and module_summary(cl)[:2] == [
