@@ -31,8 +31,8 @@ def predict_logit_map(model, image: np.ndarray, device, views: int = 1) -> np.nd
     averaged over the first ``views`` dihedral views, each turned back to the image's orientation; its mean is the
     logit ``predict_logits`` gives."""
     model.eval()
-    x = np.stack([dihedral(image.astype(np.float32), k) for k in range(views)])
-    maps = model.logit_map(torch.from_numpy(to_model_input(x)).to(device)).float().cpu().numpy()[:, 0]
+    maps = [model.logit_map(torch.from_numpy(to_model_input(dihedral(image.astype(np.float32), k)[None])).to(device))
+            .float().cpu().numpy()[0, 0] for k in range(views)]  # one view at a time: a batch of 8 is slower on a CPU
     return np.mean([undo_dihedral(m, k) for k, m in enumerate(maps)], axis=0)
 
 
