@@ -33,8 +33,12 @@ def inside(xy, boxes: np.ndarray) -> bool:
 
 
 def share(rows: list[dict]) -> dict:
-    return {"n_films": len(rows), **{k: {"hit_share": round(sum(r[k] for r in rows) / max(len(rows), 1), 4),
-                                         "ci95_wilson": list(proportion_interval(sum(r[k] for r in rows), len(rows)))} for k in POINTS}}
+    """Per kind of point: the share of hits over ``rows`` and its 95 % Wilson interval."""
+    out: dict = {"n_films": len(rows)}
+    for k in POINTS:
+        hits = sum(r[k] for r in rows)
+        out[k] = {"hit_share": round(hits / max(len(rows), 1), 4), "ci95_wilson": list(proportion_interval(hits, len(rows)))}
+    return out
 
 
 def main() -> None:
