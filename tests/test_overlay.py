@@ -1,4 +1,6 @@
-"""Region overlays: a stage's colour, and labels raised clear of each other."""
+"""Region overlays: a stage's colour, labels raised clear of each other, and a mask's outline."""
+import numpy as np
+
 from bone_age.overlay import STAGE_COLORS, raise_clear, stage_color
 from bone_age.results import BoneStage
 
@@ -22,3 +24,14 @@ def test_stage_colours():
     assert stage_color(stage()) == STAGE_COLORS["model"]
     assert stage_color(stage(low_confidence=True)) == STAGE_COLORS["low_confidence"]
     assert stage_color(stage(low_confidence=True, overridden=True)) == STAGE_COLORS["set_by_hand"]
+
+
+def test_largest_outline_keeps_the_bigger_part_and_is_empty_without_one():
+    from bone_age.outline import largest_outline
+
+    mask = np.zeros((40, 60), bool)
+    mask[5:10, 5:10] = True
+    mask[20:35, 30:55] = True
+    xy = largest_outline(mask)
+    assert (xy[:, 0].min(), xy[:, 0].max(), xy[:, 1].min(), xy[:, 1].max()) == (30, 54, 20, 34)
+    assert largest_outline(np.zeros((8, 8), bool)).shape == (0, 2)

@@ -12,6 +12,7 @@ import torch
 from .._resources import assets_dir
 from ..io import Film
 from ..io.film import as_film
+from ..outline import largest_outline
 from ..polarity import INVERTED_WARNING, bone_bright, polarity_check
 from ..registry import LoadedModel, default_model, load_model, resolve_device
 from ..transforms import sigmoid, to_model_input
@@ -42,10 +43,9 @@ def measure(side: str, mask: np.ndarray, prob: np.ndarray, spacing: float | None
         return ClavicleSide(side, False)
     k = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
     part = (labels == k).astype(np.uint8)
-    contours, _ = cv2.findContours(part, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    c = max(contours, key=cv2.contourArea)
+    c = largest_outline(part)
     area, length = float(part.sum()), float(max(cv2.minAreaRect(c)[1]))
-    return ClavicleSide(side, True, tuple((float(x), float(y)) for x, y in c[:, 0]), area, round(length, 1),
+    return ClavicleSide(side, True, tuple((float(x), float(y)) for x, y in c), area, round(length, 1),
                         round(area * spacing**2, 1) if spacing else None, round(length * spacing, 1) if spacing else None,
                         round(float(prob[part > 0].mean()), 4))
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 
 from ..detection import fit_long_side
 from ..io import Film
 from ..io.film import as_film
+from ..outline import largest_outline
 from ..polarity import bone_bright, polarity_check
 from ..registry import LoadedModel, default_model, load_model, optional_model, resolve_device
 from .film import FilmClassifier
@@ -54,11 +54,8 @@ class FractureDetector:
             box = tuple(round(float(v) / s, 1) for v in out["boxes"][k].cpu())
             contour = ()
             if "masks" in out:
-                m = (out["masks"][k, 0].cpu().numpy() >= 0.5).astype(np.uint8)
-                cnts, _ = cv2.findContours(m, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-                if cnts:
-                    c = max(cnts, key=cv2.contourArea)[:, 0] / s
-                    contour = tuple((round(float(x), 1), round(float(y), 1)) for x, y in c)
+                c = largest_outline(out["masks"][k, 0].cpu().numpy() >= 0.5) / s
+                contour = tuple((round(float(x), 1), round(float(y), 1)) for x, y in c)
             instances.append(FractureInstance(round(float(scores[k]), 4), box, contour))
         versions = {self.model.name: self.model.sha256}
         for extra in (self.film, self.polarity):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ..outline import largest_outline
 from ..transforms import LetterboxResult
 from .results import FractureEvidence
 
@@ -25,8 +26,7 @@ def film_evidence(logit_map: np.ndarray, lb: LetterboxResult, film_hw: tuple[int
     outline: tuple[tuple[float, float], ...] = ()
     if peak > 0:
         _, labels = cv2.connectedComponents((up >= 0.5 * peak).astype(np.uint8))
-        contours, _ = cv2.findContours((labels == labels[iy, ix]).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        xy = lb.to_film(max(contours, key=cv2.contourArea)[:, 0] + np.array([ox + 0.5, oy + 0.5], np.float32))
+        xy = lb.to_film(largest_outline(labels == labels[iy, ix]) + np.array([ox + 0.5, oy + 0.5], np.float32))
         outline = tuple((round(float(x), 1), round(float(y), 1)) for x, y in xy)
     px, py = lb.to_film(np.array([ix + ox + 0.5, iy + oy + 0.5], np.float32))
     return FractureEvidence(tuple(tuple(round(float(v), 3) for v in r) for r in grid), (round(float(px), 1), round(float(py), 1)),
