@@ -115,6 +115,17 @@ def _jitter(r, rng: np.random.Generator):
     return replace(r, center_xy=(float(c[0]), float(c[1])), angle_deg=r.angle_deg + float(rng.normal(0, 6)), crop_side_px=side)
 
 
+def epoch_order(ages: np.ndarray, balance: float, rng: np.random.Generator) -> np.ndarray:
+    """One epoch's film indices: a permutation, or with ``balance`` > 0 as many draws with replacement, each film
+    drawn with probability proportional to (films in its whole-year age bin) ** -balance, so rarer ages come more often."""
+    if balance <= 0:
+        return rng.permutation(len(ages))
+    bins = np.floor(ages).astype(int)
+    counts = np.bincount(bins - bins.min())[bins - bins.min()]
+    w = counts.astype(float) ** -balance
+    return rng.choice(len(ages), len(ages), replace=True, p=w / w.sum())
+
+
 def film_crops(f: StageFilm, size: int, rng: np.random.Generator | None) -> np.ndarray:
     px = f.pixels.astype(np.float32) / 255.0
     crops = []
@@ -196,11 +207,12 @@ def weak_films(roots: list[Path], localizer: Localizer, cache: Path | None, limi
 def train_weak(roots: list[Path], out: Path, *, localizer: str, epochs: int = 12, crop: int = 80, batch: int = 8,
                lr: float = 1e-3, device: str = "auto", seed: int = 0, overwrite: bool = False, cache: Path | None = None,
                limit: int | None = None, init: str | None = None, read_weight: float = 0.0,
-               consistency: float = 0.0) -> Path:
+               consistency: float = 0.0, age_balance: float = 0.0) -> Path:
     """Weakly supervised training from film-level bone age and sex (see the model card for the method); with
     ``init``, goes on from a shipped stage model's weights; ``read_weight``: see ``weak_loss``'s ``w_read``;
     ``consistency`` > 0: each bone is also cropped a second time with other jitter, and that weight times the mean
-    squared difference of its two latent maturities is added, so that a small change of crop moves the stage less."""
+    squared difference of its two latent maturities is added, so that a small change of crop moves the stage less;
+    ``age_balance`` > 0 draws each epoch's films favouring rare ages (``epoch_order``)."""
     rng, dev = start_run(out, overwrite, seed, device)
     start = load_start(init, "stages")
     std = load_standard()
@@ -221,9 +233,10 @@ def train_weak(roots: list[Path], out: Path, *, localizer: str, epochs: int = 12
     pts, bone_cat, curve = pts.to(dev), bone_cat.to(dev), tuple(t.to(dev) for t in age_curve(std))
     opt, sched = make_optimizer(model, lr, epochs * math.ceil(len(train) / batch))
     log, best, best_state = EpochLog(epochs), float("inf"), None
+    train_ages = np.array([f.age_years for f in train])
     for epoch in range(epochs):
         model.train()
-        order = rng.permutation(len(train))
+        order = epoch_order(train_ages, age_balance, rng)
         run = []
         for i in tqdm(range(0, len(order), batch), desc=f"epoch {epoch + 1}", unit="batch", mininterval=30):
             chunk = [train[j] for j in order[i:i + batch]]
@@ -253,6 +266,7 @@ def train_weak(roots: list[Path], out: Path, *, localizer: str, epochs: int = 12
     model.load_state_dict(best_state)
     card = _card(std, cats, crop, "weak", epochs, seed, len(train), len(val), localizer)
     card.update(learning_rate=lr, initialised_from=start_note(init, start), read_weight=read_weight, consistency=consistency,
+                age_balance=age_balance,
                 n_val_299px=len(low_val), n_train_299px=len(low_train), low_confidence_threshold=best_threshold,
                 low_confidence_rule=f"the {LOW_CONFIDENCE_QUANTILE:.0%} quantile of the read stage's probability over the "
                                     "validation films' bones (training.stages.low_confidence_threshold)",
