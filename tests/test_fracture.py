@@ -32,11 +32,12 @@ def make_fracatlas(root, seed=0):
             anns.append({"id": k + 1, "image_id": k + 1, "category_id": 0, "iscrowd": 0, "segmentation": [poly.ravel().tolist()],
                          "bbox": [40.0, float(y), 48.0, 12.0], "area": 48 * 9.0})
         cv2.imwrite(str(root / "images" / ("Fractured" if fractured else "Non_fractured") / name), img)
-        rows.append({"image_id": name, "fractured": int(fractured and k != 11)})
+        rows.append({"image_id": name, "fractured": int(fractured and k != 11), "hand": int(k % 2 == 0), "leg": int(k % 2 == 1),
+                     "hardware": int(k % 3 == 0)})
     (root / "Annotations/COCO JSON/COCO_fracture_masks.json").write_text(
         json.dumps({"images": images, "annotations": anns, "categories": [{"id": 0, "name": "fractured"}]}))
     with open(root / "dataset.csv", "w", newline="") as f:
-        w = csv.DictWriter(f, ["image_id", "fractured"])
+        w = csv.DictWriter(f, ["image_id", "fractured", "hand", "leg", "hardware"])
         w.writeheader()
         w.writerows(rows)
     for split, ids in SPLITS.items():
@@ -51,6 +52,7 @@ def test_layout_reads_instances_official_split_and_the_quirk(tmp_path):
     assert imgs["IMG0000009.jpg"].split == "val" and imgs["IMG0000020.jpg"].split is None
     one = imgs["IMG0000003.jpg"]
     assert one.boxes.shape == (1, 4) and one.boxes[0, 2] == 88 and one.polygons[0][0].shape == (4, 2)
+    assert one.tags == {"leg", "hardware"} and imgs["IMG0000002.jpg"].tags == {"hand"}
     with pytest.raises(FileNotFoundError, match="not a FracAtlas folder"):
         read_fracatlas(tmp_path / "images")
 

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["FracAtlasImage", "read_fracatlas", "OFFICIAL_SPLITS"]
+__all__ = ["FracAtlasImage", "read_fracatlas", "OFFICIAL_SPLITS", "TAGS"]
 
 OFFICIAL_SPLITS = {"train": "train", "valid": "val", "test": "test"}
+TAGS = ("hand", "leg", "hip", "shoulder", "mixed", "hardware", "multiscan", "frontal", "lateral", "oblique")  # dataset.csv flags
 COCO_FILE = Path("Annotations") / "COCO JSON" / "COCO_fracture_masks.json"
 
 
@@ -28,6 +29,7 @@ class FracAtlasImage:
     split: str | None  # train / val / test of the official split; None for images it leaves out
     boxes: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.float32))  # xyxy, image pixels
     polygons: list[list[np.ndarray]] = field(default_factory=list)  # per instance, (N, 2) arrays
+    tags: frozenset[str] = frozenset()  # the dataset.csv flags set to 1 (body part, hardware, view; see TAGS)
 
 
 def _official(root: Path) -> dict[str, str]:
@@ -60,7 +62,8 @@ def read_fracatlas(root: Path) -> list[FracAtlasImage]:
         name = r["image_id"]
         folder = "Fractured" if (root / "images" / "Fractured" / name).is_file() else "Non_fractured"
         fractured = folder == "Fractured" or r["fractured"] == "1"
-        img = FracAtlasImage(name, root / "images" / folder / name, fractured, official.get(name))
+        img = FracAtlasImage(name, root / "images" / folder / name, fractured, official.get(name),
+                             tags=frozenset(t for t in TAGS if r.get(t) == "1"))
         anns = inst.get(name, [])
         if anns:
             img.boxes = np.array([[a["bbox"][0], a["bbox"][1], a["bbox"][0] + a["bbox"][2], a["bbox"][1] + a["bbox"][3]]

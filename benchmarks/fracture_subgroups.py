@@ -1,0 +1,75 @@
+"""The film-level fracture probability by kind of film: body part, metal hardware, view (FracAtlas's own flags).
+
+    python benchmarks/fracture_subgroups.py --data DIR
+
+Every readable film of the official valid and test splits (fractured films of the official split plus the
+non-fractured films hashed into it) is read as the fracture module reads it (the shipped film classifier: Platt-
+calibrated, the card's test-time views, the card's threshold). Per split and per flag of ``dataset.csv`` (a film can
+carry several, e.g. hand and frontal): films, fractured films, AUC with its bootstrap interval (only with at least
+``MIN_CLASS`` films of each kind), sensitivity and specificity at the threshold with Wilson intervals. A measurement:
+nothing is chosen by it. Writes benchmarks/results/fracture_subgroups.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+from tqdm import tqdm
+
+from _common import write_result
+from bone_age.errors import UnreadableFilm
+from bone_age.fracture.film import FilmClassifier
+from bone_age.fracture.layout import TAGS, read_fracatlas
+from bone_age.io import read_film
+from bone_age.registry import default_model, load_model
+from bone_age.training.fracture import image_split
+from bone_age.training.metrics import auc_interval, proportion_interval
+
+MIN_CLASS = 5  # fewer fractured (or intact) films than this: no AUC, only the counts and rates
+
+
+def rate(hits: int, n: int) -> dict:
+    return {"n": n, "share": round(hits / n, 4) if n else None, "ci95": [round(v, 4) for v in proportion_interval(hits, n)]}
+
+
+def group_metrics(probs: np.ndarray, labels: np.ndarray, threshold: float) -> dict:
+    pos, neg = labels == 1, labels == 0
+    called = probs >= threshold
+    out = {"n_films": int(len(labels)), "n_fractured": int(pos.sum()),
+           "sensitivity": rate(int(called[pos].sum()), int(pos.sum())),
+           "specificity": rate(int((~called[neg]).sum()), int(neg.sum()))}
+    if pos.sum() >= MIN_CLASS and neg.sum() >= MIN_CLASS:
+        out.update(auc=round(float(roc_auc_score(labels, probs)), 4), auc_ci95_bootstrap=list(auc_interval(probs, labels)))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", type=Path, required=True, help="FracAtlas root")
+    args = ap.parse_args()
+    clf = FilmClassifier(load_model(default_model("fracture_film"), "cpu"))
+    threshold = float(clf.model.card["threshold"])
+    result = {"model": clf.model.name, "views": clf.views, "threshold": threshold, "min_class_for_auc": MIN_CLASS}
+    for split, key in (("official_valid", "val"), ("official_test", "test")):
+        films, probs = [], []
+        for img in tqdm([i for i in read_fracatlas(args.data) if image_split(i) == key], desc=split, mininterval=10):
+            try:
+                px = read_film(img.path).pixels
+            except UnreadableFilm:
+                continue
+            films.append(img)
+            probs.append(clf.probability(px))
+        p, y = np.array(probs), np.array([int(f.fractured) for f in films])
+        groups = {"all": np.ones(len(films), bool),
+                  **{t: np.array([t in f.tags for f in films]) for t in TAGS},
+                  "no hardware": np.array(["hardware" not in f.tags for f in films])}
+        result[split] = {name: group_metrics(p[m], y[m], threshold) for name, m in groups.items() if m.any()}
+    write_result("fracture_subgroups", result)
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
