@@ -1,4 +1,4 @@
-"""The film-level fracture probability by kind of film: body part, metal hardware, view (FracAtlas's own flags).
+"""The fracture module by kind of film: body part, metal hardware, view (FracAtlas's own flags).
 
     python benchmarks/fracture_subgroups.py --data DIR
 
@@ -6,7 +6,8 @@ Every readable film of the official valid and test splits (fractured films of th
 non-fractured films hashed into it) is read as the fracture module reads it (the shipped film classifier: Platt-
 calibrated, the card's test-time views, the card's threshold). Per split and per flag of ``dataset.csv`` (a film can
 carry several, e.g. hand and frontal): films, fractured films, AUC with its bootstrap interval (only with at least
-``MIN_CLASS`` films of each kind), sensitivity and specificity at the threshold with Wilson intervals. A measurement:
+``MIN_CLASS`` films of each kind), sensitivity and specificity at the threshold with Wilson intervals; and, with at
+least ``MIN_CLASS`` fractured films, the shipped detector's box and mask mAP50 (pycocotools) on them. A measurement:
 nothing is chosen by it. Writes benchmarks/results/fracture_subgroups.json.
 """
 from __future__ import annotations
@@ -21,11 +22,11 @@ from tqdm import tqdm
 
 from _common import write_result
 from bone_age.errors import UnreadableFilm
-from bone_age.fracture.film import FilmClassifier
+from bone_age.fracture import FractureDetector
 from bone_age.fracture.layout import TAGS, read_fracatlas
 from bone_age.io import read_film
-from bone_age.registry import default_model, load_model
-from bone_age.training.fracture import image_split
+from bone_age.training.detection import coco_metrics, predict
+from bone_age.training.fracture import image_split, sample
 from bone_age.training.metrics import auc_interval, proportion_interval
 
 MIN_CLASS = 5  # fewer fractured (or intact) films than this: no AUC, only the counts and rates
@@ -46,13 +47,20 @@ def group_metrics(probs: np.ndarray, labels: np.ndarray, threshold: float) -> di
     return out
 
 
+def box_metrics(det: FractureDetector, fractured: list) -> dict[str, tuple]:
+    """The detector's readable samples and outputs on the fractured films, by film id."""
+    kept, preds = predict(det.model.module, [sample(i) for i in fractured], det.max_side, det.device)
+    return {s.path.name: (s, p) for s, p in zip(kept, preds)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", type=Path, required=True, help="FracAtlas root")
     args = ap.parse_args()
-    clf = FilmClassifier(load_model(default_model("fracture_film"), "cpu"))
-    threshold = float(clf.model.card["threshold"])
-    result = {"model": clf.model.name, "views": clf.views, "threshold": threshold, "min_class_for_auc": MIN_CLASS}
+    det = FractureDetector(device="cpu")
+    clf, threshold = det.film, det.threshold
+    result = {"model": clf.model.name, "detector": det.model.name, "views": clf.views, "threshold": threshold,
+              "min_class": MIN_CLASS}
     for split, key in (("official_valid", "val"), ("official_test", "test")):
         films, probs = [], []
         for img in tqdm([i for i in read_fracatlas(args.data) if image_split(i) == key], desc=split, mininterval=10):
@@ -67,6 +75,12 @@ def main() -> None:
                   **{t: np.array([t in f.tags for f in films]) for t in TAGS},
                   "no hardware": np.array(["hardware" not in f.tags for f in films])}
         result[split] = {name: group_metrics(p[m], y[m], threshold) for name, m in groups.items() if m.any()}
+        boxes = box_metrics(det, [f for f in films if f.fractured])
+        for name, m in groups.items():
+            pairs = [boxes[f.id] for f, inside in zip(films, m) if inside and f.id in boxes]
+            if len(pairs) >= MIN_CLASS:
+                got = coco_metrics([s for s, _ in pairs], [o for _, o in pairs], ["fracture"], masks=True)
+                result[split][name].update(box_map50=got["bbox_map50"], mask_map50=got["segm_map50"])
     write_result("fracture_subgroups", result)
     print(json.dumps(result, indent=1))
 
