@@ -275,7 +275,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         train_weak(data, Path(args.out), localizer=args.localizer or default_model("localizer"),
                    epochs=args.epochs, device=args.device, cache=Path(args.cache) if args.cache else None,
                    limit=args.limit, overwrite=args.overwrite, init=args.init, lr=args.lr or 1e-3, read_weight=args.read_weight,
-                   consistency=args.consistency, age_balance=args.age_balance)
+                   consistency=args.consistency, age_balance=args.age_balance,
+                   age_balance_below=args.age_balance_below)
     elif args.what == "gp":
         from .training.gp import train_gp
 
@@ -443,6 +444,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--age-balance", type=float, default=0.0,
                    help="stages (weak): draw each epoch's films with probability (films of the same whole-year age) "
                         "** -this, so rare ages come more often (default 0: every film once, shuffled)")
+    t.add_argument("--age-balance-below", type=float, default=None, metavar="YEARS",
+                   help="stages (weak), with --age-balance: favour only films younger than this; the rest weigh as "
+                        "the most common age's films")
     t.add_argument("--device", default="auto", help="auto, cpu or cuda")
     t.add_argument("--limit", type=int, default=None, help="use only the first N films (smoke tests)")
     t.add_argument("--overwrite", action="store_true", help="replace an existing model of the same name")

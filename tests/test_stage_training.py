@@ -154,12 +154,14 @@ def test_weak_training_mixes_sources_and_goes_on_from_a_saved_model(tmp_path, mo
     with reserved_list(tmp_path / "shared"):
         stages.train_weak(roots, tmp_path / "models" / "stage_a", localizer="fake", epochs=1, crop=32, device="cpu")
         stages.train_weak(roots, tmp_path / "models" / "stage_b", localizer="fake", epochs=1, crop=32, device="cpu",
-                          init="stage_a", lr=1e-4, read_weight=0.5, consistency=0.5, age_balance=0.5)
+                          init="stage_a", lr=1e-4, read_weight=0.5, consistency=0.5, age_balance=0.5,
+                          age_balance_below=5.0)
     a, b = (json.loads((tmp_path / "models" / f"stage_{n}.json").read_text()) for n in "ab")
     assert a["initialised_from"] == "ImageNet EfficientNet-Lite0" and b["initialised_from"].startswith("stage_a (sha256 ")
     assert a["n_train_299px"] > 0 and "299 px RSNA copy" in a["data"] and b["learning_rate"] == 1e-4
     assert a["n_train"] > a["n_train_299px"] and (a["read_weight"], b["read_weight"]) == (0.0, 0.5)
     assert (a["consistency"], b["consistency"]) == (0.0, 0.5) and (a["age_balance"], b["age_balance"]) == (0.0, 0.5)
+    assert (a["age_balance_below"], b["age_balance_below"]) == (None, 5.0)
     assert 0 < a["low_confidence_threshold"] <= 1 and "quantile" in a["low_confidence_rule"]
     assert set(a["paired_disagreement_stages"]) == {"MCP", "PIP", "MIP", "DIP"} and "1%" in a["paired_disagreement_rule"]
 
@@ -177,6 +179,13 @@ def test_epoch_order_shuffles_or_favours_rare_ages():
     assert np.array_equal(drawn, epoch_order(ages, 0.5, np.random.default_rng(0)))
     full = epoch_order(ages, 1.0, np.random.default_rng(1))
     assert 0.45 < (ages[full] < 5).mean() < 0.55  # power 1: each age bin drawn equally often
+    # only the young favoured: 20 films at 2.5 y weigh (20 / 680) ** -0.5 = 5.8 each, the older ones 1 whatever their bin
+    ages = np.concatenate([np.full(20, 2.5), np.full(300, 8.5), np.full(680, 11.5)])
+    young = epoch_order(ages, 0.5, np.random.default_rng(2), below=5)
+    share = 20 * (20 / 680) ** -0.5 / (20 * (20 / 680) ** -0.5 + 980)
+    assert abs((ages[young] < 5).mean() - share) < 0.03
+    older = ages[young][ages[young] >= 5]
+    assert abs((older == 8.5).mean() - 300 / 980) < 0.04  # the two older bins keep their own proportions
 
 
 def test_paired_limits_warn_about_at_most_the_requested_share_of_films():

@@ -115,14 +115,17 @@ def _jitter(r, rng: np.random.Generator):
     return replace(r, center_xy=(float(c[0]), float(c[1])), angle_deg=r.angle_deg + float(rng.normal(0, 6)), crop_side_px=side)
 
 
-def epoch_order(ages: np.ndarray, balance: float, rng: np.random.Generator) -> np.ndarray:
+def epoch_order(ages: np.ndarray, balance: float, rng: np.random.Generator, below: float | None = None) -> np.ndarray:
     """One epoch's film indices: a permutation, or with ``balance`` > 0 as many draws with replacement, each film
-    drawn with probability proportional to (films in its whole-year age bin) ** -balance, so rarer ages come more often."""
+    drawn with probability proportional to (films in its whole-year age bin) ** -balance, so rarer ages come more often;
+    with ``below``, only films younger than that many years are favoured so (the rest weigh as the largest bin's)."""
     if balance <= 0:
         return rng.permutation(len(ages))
     bins = np.floor(ages).astype(int)
     counts = np.bincount(bins - bins.min())[bins - bins.min()]
     w = counts.astype(float) ** -balance
+    if below is not None:
+        w[ages >= below] = float(counts.max()) ** -balance
     return rng.choice(len(ages), len(ages), replace=True, p=w / w.sum())
 
 
@@ -207,12 +210,13 @@ def weak_films(roots: list[Path], localizer: Localizer, cache: Path | None, limi
 def train_weak(roots: list[Path], out: Path, *, localizer: str, epochs: int = 12, crop: int = 80, batch: int = 8,
                lr: float = 1e-3, device: str = "auto", seed: int = 0, overwrite: bool = False, cache: Path | None = None,
                limit: int | None = None, init: str | None = None, read_weight: float = 0.0,
-               consistency: float = 0.0, age_balance: float = 0.0) -> Path:
+               consistency: float = 0.0, age_balance: float = 0.0, age_balance_below: float | None = None) -> Path:
     """Weakly supervised training from film-level bone age and sex (see the model card for the method); with
     ``init``, goes on from a shipped stage model's weights; ``read_weight``: see ``weak_loss``'s ``w_read``;
     ``consistency`` > 0: each bone is also cropped a second time with other jitter, and that weight times the mean
     squared difference of its two latent maturities is added, so that a small change of crop moves the stage less;
-    ``age_balance`` > 0 draws each epoch's films favouring rare ages (``epoch_order``)."""
+    ``age_balance`` > 0 draws each epoch's films favouring rare ages, with ``age_balance_below`` only the younger
+    ones (``epoch_order``)."""
     rng, dev = start_run(out, overwrite, seed, device)
     start = load_start(init, "stages")
     std = load_standard()
@@ -236,7 +240,7 @@ def train_weak(roots: list[Path], out: Path, *, localizer: str, epochs: int = 12
     train_ages = np.array([f.age_years for f in train])
     for epoch in range(epochs):
         model.train()
-        order = epoch_order(train_ages, age_balance, rng)
+        order = epoch_order(train_ages, age_balance, rng, age_balance_below)
         run = []
         for i in tqdm(range(0, len(order), batch), desc=f"epoch {epoch + 1}", unit="batch", mininterval=30):
             chunk = [train[j] for j in order[i:i + batch]]
@@ -266,7 +270,7 @@ def train_weak(roots: list[Path], out: Path, *, localizer: str, epochs: int = 12
     model.load_state_dict(best_state)
     card = _card(std, cats, crop, "weak", epochs, seed, len(train), len(val), localizer)
     card.update(learning_rate=lr, initialised_from=start_note(init, start), read_weight=read_weight, consistency=consistency,
-                age_balance=age_balance,
+                age_balance=age_balance, age_balance_below=age_balance_below,
                 n_val_299px=len(low_val), n_train_299px=len(low_train), low_confidence_threshold=best_threshold,
                 low_confidence_rule=f"the {LOW_CONFIDENCE_QUANTILE:.0%} quantile of the read stage's probability over the "
                                     "validation films' bones (training.stages.low_confidence_threshold)",
