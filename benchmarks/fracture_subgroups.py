@@ -48,7 +48,7 @@ def group_metrics(probs: np.ndarray, labels: np.ndarray, threshold: float) -> di
 
 
 def box_metrics(det: FractureDetector, fractured: list) -> dict[str, tuple]:
-    """The detector's readable samples and outputs on the fractured films, by film id."""
+    """The detector's readable samples and outputs on the fractured films, by file name (``FracAtlasImage.id``)."""
     kept, preds = predict(det.model.module, [sample(i) for i in fractured], det.max_side, det.device)
     return {s.path.name: (s, p) for s, p in zip(kept, preds)}
 
@@ -61,9 +61,10 @@ def main() -> None:
     clf, threshold = det.film, det.threshold
     result = {"model": clf.model.name, "detector": det.model.name, "views": clf.views, "threshold": threshold,
               "min_class": MIN_CLASS}
+    imgs = read_fracatlas(args.data)
     for split, key in (("official_valid", "val"), ("official_test", "test")):
         films, probs = [], []
-        for img in tqdm([i for i in read_fracatlas(args.data) if image_split(i) == key], desc=split, mininterval=10):
+        for img in tqdm([i for i in imgs if image_split(i) == key], desc=split, mininterval=10):
             try:
                 px = read_film(img.path).pixels
             except UnreadableFilm:

@@ -122,7 +122,8 @@ def epoch_order(ages: np.ndarray, balance: float, rng: np.random.Generator, belo
     if balance <= 0:
         return rng.permutation(len(ages))
     bins = np.floor(ages).astype(int)
-    counts = np.bincount(bins - bins.min())[bins - bins.min()]
+    bins -= bins.min()
+    counts = np.bincount(bins)[bins]
     w = counts.astype(float) ** -balance
     if below is not None:
         w[ages >= below] = float(counts.max()) ** -balance
