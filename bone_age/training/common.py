@@ -44,9 +44,9 @@ def load_start(init: str | None, task: str) -> LoadedModel | None:
     return start
 
 
-def start_note(init: str | None, start: LoadedModel | None) -> str:
+def start_note(init: str | None, start: LoadedModel | None, backbone: str = "efficientnet_lite0") -> str:
     """The card's ``initialised_from``: the start model and its sha256, or the ImageNet encoder."""
-    return f"{init} (sha256 {start.sha256})" if start else "ImageNet EfficientNet-Lite0"
+    return f"{init} (sha256 {start.sha256})" if start else f"ImageNet EfficientNet-Lite{backbone.rsplit('lite', 1)[-1]}"
 
 
 def with_imagenet_encoder(model: torch.nn.Module, device: torch.device) -> torch.nn.Module:

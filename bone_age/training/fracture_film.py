@@ -45,12 +45,16 @@ def load_films(imgs, size: int):
 
 def train_fracture_film(data: Path, out: Path, *, epochs: int = 6, size: int = 512, negatives: float = 2.0,
                         batch: int = 16, lr: float = 1e-3, device: str = "auto", seed: int = 0, overwrite: bool = False,
-                        limit: int | None = None, init: str | None = None) -> Path:
+                        limit: int | None = None, init: str | None = None, backbone: str | None = None) -> Path:
     """Train (or, with ``init``, go on training a shipped film classifier) on the train films (each epoch: every
     fractured film and ``negatives`` x as many non-fractured ones, drawn afresh); keep the best validation-AUC epoch,
-    choose the test-time views, calibrate on the validation films (Platt) and set the threshold there by Youden's index."""
+    choose the test-time views, calibrate on the validation films (Platt) and set the threshold there by Youden's index.
+    ``backbone``: the timm EfficientNet-Lite (default: the start model's, else efficientnet_lite0)."""
     rng, dev = start_run(out, overwrite, seed, device)
     start = load_start(init, "fracture_film")
+    if start and backbone and backbone != start.card["backbone"]:
+        raise ValueError(f"--backbone {backbone}: {init} is an {start.card['backbone']}; leave --backbone out to go on from it")
+    backbone = start.card["backbone"] if start else backbone or "efficientnet_lite0"
     imgs = read_fracatlas(Path(data))
     if limit:
         imgs = [imgs[i] for i in rng.permutation(len(imgs))[:limit]]
@@ -59,7 +63,7 @@ def train_fracture_film(data: Path, out: Path, *, epochs: int = 6, size: int = 5
     val, x_val, y_val = load_films(parts["val"] or parts["train"], size)
     _logger.info("fracture films: %d train (%d fractured), %d val (%d fractured), device %s",
                  len(train), int(y_train.sum()), len(val), int(y_val.sum()), dev)
-    model = starting_weights(ImageClassifier(1), start, dev)
+    model = starting_weights(ImageClassifier(1, backbone=backbone), start, dev)
     _, pos_weight = fit_binary(model, x_train, y_train, x_val, y_val, _augment, rng=rng, device=dev, epochs=epochs,
                                   batch=batch, lr=lr, negatives_per_positive=negatives)
     both = 0 < y_val.sum() < len(y_val)
@@ -69,7 +73,7 @@ def train_fracture_film(data: Path, out: Path, *, epochs: int = 6, size: int = 5
     a, b = fit_platt(logits[views], y_val) if both else (1.0, 0.0)
     probs = sigmoid(a * logits[views] + b)
     card = {
-        "task": "fracture_film", "architecture": "ImageClassifier", "backbone": "efficientnet_lite0",
+        "task": "fracture_film", "architecture": "ImageClassifier", "backbone": backbone,
         "outputs": ["fractured"], "input_size": size,
         "normalization": "whole film letterboxed (aspect kept) onto a black square of input_size, gray in [0,1]; "
                          "then (x-0.5)/0.25 replicated to 3 channels",
@@ -77,7 +81,7 @@ def train_fracture_film(data: Path, out: Path, *, epochs: int = 6, size: int = 5
         "split": SPLIT_TEXT, "n_train": len(train), "n_train_fractured": int(y_train.sum()), "n_val": len(val),
         "n_val_fractured": int(y_val.sum()), "negatives_per_epoch": f"{negatives} x the fractured films, drawn afresh each epoch",
         "class_weighting": f"BCE pos_weight {pos_weight:.2f} (negatives / positives per epoch)",
-        "epochs": epochs, "seed": seed, "learning_rate": lr, "initialised_from": start_note(init, start), "platt": [a, b],
+        "epochs": epochs, "seed": seed, "learning_rate": lr, "initialised_from": start_note(init, start, backbone), "platt": [a, b],
         "threshold": youden_threshold(probs, y_val) if both else 0.5,
         "threshold_rule": "Youden's index on the validation films (calibrated probabilities)",
         "test_time_views": views,

@@ -37,9 +37,10 @@ def imagenet_state_dict(arch: str = "efficientnet_lite0") -> dict[str, torch.Ten
     return out
 
 
-def load_imagenet_encoder(encoder: nn.Module, arch: str = "efficientnet_lite0") -> int:
-    """Copy ImageNet weights into a timm ``features_only`` encoder; returns how many tensors were loaded."""
-    sd = imagenet_state_dict(arch)
+def load_imagenet_encoder(encoder: nn.Module) -> int:
+    """Copy ImageNet weights into a timm ``features_only`` encoder (of the architecture it was built as); returns how
+    many tensors were loaded."""
+    sd = imagenet_state_dict(encoder.pretrained_cfg["architecture"])
     own = encoder.state_dict()
     matched = {k: v for k, v in sd.items() if k in own and own[k].shape == v.shape}
     encoder.load_state_dict(matched, strict=False)
