@@ -276,7 +276,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
                    epochs=args.epochs, device=args.device, cache=Path(args.cache) if args.cache else None,
                    limit=args.limit, overwrite=args.overwrite, init=args.init, lr=args.lr or 1e-3, read_weight=args.read_weight,
                    consistency=args.consistency, age_balance=args.age_balance,
-                   age_balance_below=args.age_balance_below)
+                   age_balance_below=args.age_balance_below, crop=args.crop)
     elif args.what == "gp":
         from .training.gp import train_gp
 
@@ -422,7 +422,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--epochs", type=int, default=24)
     t.add_argument("--size", type=int, help="gp: input size in pixels (default 192, or --init's); hand-gate, polarity: (160); bonescan-wholebody: long side (1024); fracture: long side (512); fracture-film: square side (512)")
     t.add_argument("--crop", type=int, help="fracture: train on square windows of this many pixels cut from the films "
-                                            "at --size (zoomed training; inference reads the whole film at --size)")
+                                            "at --size (zoomed training; inference reads the whole film at --size); "
+                                            "stages (weak): side of each bone's crop in pixels (default --init's, else 80)")
     t.add_argument("--average-last", type=int, default=0,
                    help="fracture: also validate the mean of the weights at the ends of the last N epochs and keep it "
                         "when it beats every single epoch (default 0: off)")

@@ -153,11 +153,12 @@ def test_weak_training_mixes_sources_and_goes_on_from_a_saved_model(tmp_path, mo
     roots = [tmp_path / "hands", tmp_path / "rsna299"]
     with reserved_list(tmp_path / "shared"):
         stages.train_weak(roots, tmp_path / "models" / "stage_a", localizer="fake", epochs=1, crop=32, device="cpu")
-        stages.train_weak(roots, tmp_path / "models" / "stage_b", localizer="fake", epochs=1, crop=32, device="cpu",
+        stages.train_weak(roots, tmp_path / "models" / "stage_b", localizer="fake", epochs=1, device="cpu",
                           init="stage_a", lr=1e-4, read_weight=0.5, consistency=0.5, age_balance=0.5,
                           age_balance_below=5.0)
     a, b = (json.loads((tmp_path / "models" / f"stage_{n}.json").read_text()) for n in "ab")
     assert a["initialised_from"] == "ImageNet EfficientNet-Lite0" and b["initialised_from"].startswith("stage_a (sha256 ")
+    assert a["crop_size"] == b["crop_size"] == 32  # the crop side goes on from --init's unless given
     assert a["n_train_299px"] > 0 and "299 px RSNA copy" in a["data"] and b["learning_rate"] == 1e-4
     assert a["n_train"] > a["n_train_299px"] and (a["read_weight"], b["read_weight"]) == (0.0, 0.5)
     assert (a["consistency"], b["consistency"]) == (0.0, 0.5) and (a["age_balance"], b["age_balance"]) == (0.0, 0.5)

@@ -208,7 +208,7 @@ def weak_films(roots: list[Path], localizer: Localizer, cache: Path | None, limi
             localize_films([f for f in low if f.id not in held], localizer, cache, squashed=True))
 
 
-def train_weak(roots: list[Path], out: Path, *, localizer: str, epochs: int = 12, crop: int = 80, batch: int = 8,
+def train_weak(roots: list[Path], out: Path, *, localizer: str, epochs: int = 12, crop: int | None = None, batch: int = 8,
                lr: float = 1e-3, device: str = "auto", seed: int = 0, overwrite: bool = False, cache: Path | None = None,
                limit: int | None = None, init: str | None = None, read_weight: float = 0.0,
                consistency: float = 0.0, age_balance: float = 0.0, age_balance_below: float | None = None) -> Path:
@@ -217,9 +217,11 @@ def train_weak(roots: list[Path], out: Path, *, localizer: str, epochs: int = 12
     ``consistency`` > 0: each bone is also cropped a second time with other jitter, and that weight times the mean
     squared difference of its two latent maturities is added, so that a small change of crop moves the stage less;
     ``age_balance`` > 0 draws each epoch's films favouring rare ages, with ``age_balance_below`` only the younger
-    ones (``epoch_order``)."""
+    ones (``epoch_order``); ``crop``: side of each bone's crop in pixels (default ``init``'s, else 80; the network
+    pools globally, so a model goes on training at another side)."""
     rng, dev = start_run(out, overwrite, seed, device)
     start = load_start(init, "stages")
+    crop = crop or (int(start.card["crop_size"]) if start else 80)
     std = load_standard()
     cats, bone_cat, pts = _tables(std)
     full, low = weak_films([Path(r) for r in roots], Localizer(load_model(localizer, dev)), cache, limit)
