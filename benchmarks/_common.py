@@ -94,3 +94,18 @@ def whole_film_args(task: str, splits: bool = False) -> tuple[argparse.Namespace
         ap.add_argument("--split", default="test", choices=["val", "test"])
     args = ap.parse_args()
     return args, args.model or default_model(task)
+
+
+def readable_films(imgs: list, desc: str):
+    """(image, pixels) of each film of ``imgs`` (``FracAtlasImage``s) that decodes, one at a time; truncated files
+    (a few FracAtlas films) are left out, as the training commands leave them out."""
+    from tqdm import tqdm
+
+    from bone_age.errors import UnreadableFilm
+    from bone_age.io import read_film
+
+    for img in tqdm(imgs, desc=desc, mininterval=10):
+        try:
+            yield img, read_film(img.path).pixels
+        except UnreadableFilm:
+            continue

@@ -18,13 +18,9 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import roc_auc_score
-from tqdm import tqdm
-
-from _common import write_result
-from bone_age.errors import UnreadableFilm
+from _common import readable_films, write_result
 from bone_age.fracture import FractureDetector
 from bone_age.fracture.layout import TAGS, read_fracatlas
-from bone_age.io import read_film
 from bone_age.training.detection import coco_metrics, predict
 from bone_age.training.fracture import image_split, sample
 from bone_age.training.metrics import auc_interval, proportion_interval
@@ -64,11 +60,7 @@ def main() -> None:
     imgs = read_fracatlas(args.data)
     for split, key in (("official_valid", "val"), ("official_test", "test")):
         films, probs = [], []
-        for img in tqdm([i for i in imgs if image_split(i) == key], desc=split, mininterval=10):
-            try:
-                px = read_film(img.path).pixels
-            except UnreadableFilm:
-                continue
+        for img, px in readable_films([i for i in imgs if image_split(i) == key], split):
             films.append(img)
             probs.append(clf.probability(px))
         p, y = np.array(probs), np.array([int(f.fractured) for f in films])
