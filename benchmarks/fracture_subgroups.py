@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import roc_auc_score
+
 from _common import readable_films, write_result
 from bone_age.fracture import FractureDetector
 from bone_age.fracture.layout import TAGS, read_fracatlas
