@@ -12,6 +12,7 @@ from typing import Callable
 import cv2
 import numpy as np
 import torch
+from tqdm import tqdm
 
 from ..detection import build_detector, fit_long_side
 from ..io import read_film
@@ -213,7 +214,7 @@ def train_detector(train: list[DetectionSample], val: list[DetectionSample], cla
         model.train()
         _input_side(model, crop or max_side)
         order, total = rng.permutation(len(train)), 0.0
-        for i in range(0, len(order), batch):
+        for i in tqdm(range(0, len(order), batch), desc=f"epoch {epoch + 1}", unit="batch", mininterval=30):
             items = [_target(train[j], *cache[j], masks, rng, window) for j in order[i:i + batch]]
             losses = model([x.to(device) for x, _ in items], [{k: v.to(device) for k, v in t.items()} for _, t in items])
             total += step(opt, sched, sum(losses.values())) * len(items)
