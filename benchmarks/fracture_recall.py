@@ -3,9 +3,10 @@
     python benchmarks/fracture_recall.py --data DIR
 
 Share of annotated instances overlapped by some detection at IoU >= 0.1 / 0.3 / 0.5, among all the detector's instances
-(up to 50 per film) and among those the module shows (its card's instance_score_threshold); the films' own long sides;
-the annotated box sizes as the network sees them. Tells whether its mAP is lost to fractures never proposed or to false
-instances ranked above true ones. Validation films only; the test films are not read.
+(up to 50 per film) and among those the module shows (its card's instance_score_threshold); the films' own long sides,
+and the share of train fractures at most 512 px (from the file headers); the annotated box sizes as the network sees
+them. Tells whether its mAP is lost to fractures never proposed or to false instances ranked above true ones. The
+detector reads the validation films only; the test films are not read.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 from torchvision.ops import box_iou
 
 from _common import write_result
@@ -43,7 +45,9 @@ def main() -> None:
     ap.add_argument("--data", type=Path, required=True)
     args = ap.parse_args()
     det = FractureDetector(device="cpu", film_model=False)
-    frac = [i for i in read_fracatlas(args.data) if image_split(i) == "val" and i.fractured]
+    imgs = read_fracatlas(args.data)
+    frac = [i for i in imgs if image_split(i) == "val" and i.fractured]
+    train_sides = np.array([max(Image.open(i.path).size) for i in imgs if image_split(i) == "train" and i.fractured])
     kept, preds = predict(det.model.module, [sample(i) for i in frac], det.max_side, det.device)
     # torchvision's transform then enlarges every film so that its long side is max_side: the size the network sees
     sizes = np.concatenate([(np.asarray(s.boxes)[:, 2:] - np.asarray(s.boxes)[:, :2]) * p["scale"] * det.max_side / max(p["hw"])
@@ -54,6 +58,7 @@ def main() -> None:
               "recall_shown_instances": {str(t): recall(kept, preds, t, det.show_score) for t in IOUS},
               "shown_score_threshold": det.show_score,
               "film_long_side_px": {q: float(np.quantile(long_sides, k)) for q, k in (("min", 0), ("median", 0.5), ("max", 1))},
+              "train_fractured_share_long_side_le_512": round(float((train_sides <= 512).mean()), 3),
               "box_width_height_px_at_input": {q: [round(float(v), 1) for v in np.quantile(sizes, k, axis=0)]
                                       for q, k in (("p10", 0.1), ("median", 0.5), ("p90", 0.9))}}
     write_result("fracture_recall", result)
