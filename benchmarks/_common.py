@@ -25,10 +25,26 @@ def machine() -> dict:
             "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
 
 
+def portable_command(argv: list[str]) -> str:
+    """The command as run, the script named from the repository and every path outside it as ``<DATA>/name``: the
+    folder that holds the datasets (``../shared/data`` and the public repositories fetched beside it) differs by
+    machine."""
+    script = Path(argv[0]).resolve()
+    words = [script.relative_to(REPO).as_posix() if script.is_relative_to(REPO) else script.name]
+    for a in argv[1:]:
+        p = Path(a)
+        outside = (p.is_absolute() or a.startswith("..")) and not p.resolve().is_relative_to(REPO)
+        words.append(f"<DATA>/{p.name}" if outside else a)
+    return "python " + " ".join(words)
+
+
 def write_result(name: str, payload: dict) -> Path:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"{name}.json"
-    payload = {"command": "python " + " ".join([Path(sys.argv[0]).as_posix().split(str(REPO) + "/")[-1]] + sys.argv[1:]),
+    """``results/<name>.json`` beside the script (standing benchmarks: ``benchmarks/results``; studies:
+    ``benchmarks/studies/results``), with the command, date and machine."""
+    results = Path(sys.argv[0]).resolve().parent / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    out = results / f"{name}.json"
+    payload = {"command": portable_command(sys.argv),
                "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine(), **payload}
     out.write_text(json.dumps(payload, indent=1))
     print(f"wrote {out}")

@@ -15,13 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
-from _common import update_card_metrics, write_result
 from bone_age.bonescan.classify import RegionClassifier
-from bone_age.bonescan.layout import read_region_crops
 from bone_age.io import read_film
 from bone_age.registry import default_model, load_model
 from bone_age.training.bonescan import crop_split
+from bone_age.training.bonescan_data import read_region_crops
 from bone_age.training.metrics import binary_report
+
+from _common import update_card_metrics, write_result
 
 
 def main() -> None:
@@ -32,7 +33,7 @@ def main() -> None:
     args = ap.parse_args()
     name = args.model or default_model("bonescan_region")
     clf = RegionClassifier(load_model(name))
-    test = [c for c in read_region_crops(args.data, clf.model.card["regions"]) if crop_split(c) == "test"]
+    test = [c for c in read_region_crops(args.data, list(clf.regions)) if crop_split(c) == "test"]
     probs = np.concatenate([clf.probabilities([read_film(c.path).pixels for c in test[i:i + 128]])
                             for i in range(0, len(test), 128)])
     labels = np.array([c.label for c in test])

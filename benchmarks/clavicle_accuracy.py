@@ -17,12 +17,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from _common import RESULTS, contact_sheet, update_card_metrics, write_result
 from bone_age.clavicle import ClavicleSegmenter
-from bone_age.clavicle.layout import SIDES, load_masks, read_cases
 from bone_age.io import read_film
 from bone_age.registry import default_model
 from bone_age.training.clavicle import case_split
+from bone_age.training.clavicle_data import SIDES, load_masks, read_cases
+
+from _common import RESULTS, contact_sheet, update_card_metrics, write_result
 
 MASK_HW, MM_PER_PX = (1024, 1024), 0.35
 

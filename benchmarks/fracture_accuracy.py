@@ -19,15 +19,16 @@ import cv2
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from _common import RESULTS, contact_sheet, update_card_metrics, write_result
 from bone_age.fracture import FractureDetector
-from bone_age.fracture.layout import read_fracatlas
 from bone_age.fracture.report import write_overlay
 from bone_age.io import read_film
 from bone_age.registry import default_model
 from bone_age.training.detection import coco_metrics, predict
 from bone_age.training.fracture import image_split, sample
+from bone_age.training.fracture_data import read_fracatlas
 from bone_age.training.metrics import auc_interval, sensitivity_at_specificity
+
+from _common import RESULTS, contact_sheet, update_card_metrics, write_result
 
 
 def film_metrics(probs: np.ndarray, labels: np.ndarray, threshold: float | None) -> dict:

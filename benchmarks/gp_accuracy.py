@@ -16,16 +16,17 @@ from pathlib import Path
 
 import numpy as np
 
-from _common import DATA, update_card_metrics, write_result
-from bone_age.gp import GPRegressor
+from bone_age.hand.gp import GPRegressor
+from bone_age.hand.localize import Localizer
+from bone_age.hand.pipeline import Engine
 from bone_age.io import read_film
-from bone_age.localize import Localizer
-from bone_age.pipeline import Engine
 from bone_age.registry import default_model, load_model
 from bone_age.training.metrics import mae_interval
 from bone_age.training.rsna import load_rsna_hands, load_rsna_test
 from bone_age.training.splits import split_of
 from bone_age.training.stage_data import unsquash
+
+from _common import DATA, update_card_metrics, write_result
 
 
 def model_inputs(gp: GPRegressor, films, squashed: bool, localizer: Localizer | None) -> tuple[list[np.ndarray], int]:

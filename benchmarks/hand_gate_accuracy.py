@@ -10,10 +10,11 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from _common import update_card_metrics, whole_film_args, write_result
-from bone_age.hand_gate import HandGate
+from bone_age.hand.gate import HandGate
 from bone_age.registry import load_model
 from bone_age.training.hand_gate import gate_films, load_inputs, synthetic_negatives
+
+from _common import update_card_metrics, whole_film_args, write_result
 
 
 def main() -> None:

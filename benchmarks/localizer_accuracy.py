@@ -14,18 +14,19 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from _common import DATA, RESULTS, contact_sheet, update_card_metrics, write_result
+from bone_age.hand.gate import HandGate
+from bone_age.hand.localize import Localizer
+from bone_age.hand.regions import load_region_rule
 from bone_age.io import read_film
 from bone_age.io.film import film_from_array
-from bone_age.localize import Localizer
-from bone_age.hand_gate import HandGate
 from bone_age.registry import default_model, list_models, load_model
-from bone_age.regions import load_region_rule
 from bone_age.training.common import keep_readable
 from bone_age.training.hand_gate import gate_films
 from bone_age.training.landmarks import KEYPOINTS, MAX_SOURCE_DISAGREEMENT_PCT, load_landmark_films
 from bone_age.training.region_fit import box_iou
 from bone_age.training.splits import split_of
+
+from _common import DATA, RESULTS, contact_sheet, update_card_metrics, write_result
 
 
 def inside_crop(region, xy, margin: float = 0.05) -> bool:

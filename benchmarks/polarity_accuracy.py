@@ -14,14 +14,15 @@ from pathlib import Path
 
 import numpy as np
 
-from _common import update_card_metrics, whole_film_args, write_result
 from bone_age import BoneAgeError, read_film
-from bone_age.pipeline import Engine
+from bone_age.hand.pipeline import Engine
 from bone_age.polarity import PolarityCheck
 from bone_age.registry import load_model
-from bone_age.training.hand_gate import gate_films
 from bone_age.training.common import keep_readable
+from bone_age.training.hand_gate import gate_films
 from bone_age.training.polarity import polarity_metrics
+
+from _common import update_card_metrics, whole_film_args, write_result
 
 
 def end_to_end(paths: list[Path], male: list[bool]) -> dict:
@@ -62,8 +63,8 @@ def fracture_end_to_end(root: Path, check: PolarityCheck, n: int = 40) -> dict:
     from sklearn.metrics import roc_auc_score
 
     from bone_age.fracture import FractureDetector
-    from bone_age.fracture.layout import read_fracatlas
     from bone_age.training.fracture import image_split
+    from bone_age.training.fracture_data import read_fracatlas
 
     imgs = [i for i in read_fracatlas(root) if image_split(i) in ("val", "test")]
     kept, films = keep_readable(imgs, lambda i: read_film(i.path))
@@ -94,8 +95,8 @@ def clavicle_end_to_end(root: Path, check: PolarityCheck) -> dict:
     """JSRT films as stored called inverted (all splits); the clavicle module's mean Dice (both sides) on the
     validation and test films as stored, and stored inverted with and without the check."""
     from bone_age.clavicle import ClavicleSegmenter
-    from bone_age.clavicle.layout import SIDES, load_masks, read_cases
     from bone_age.training.clavicle import case_split
+    from bone_age.training.clavicle_data import SIDES, load_masks, read_cases
 
     cases = read_cases(root)
     films = {c.image.name: read_film(c.image) for c in cases}

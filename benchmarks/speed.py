@@ -17,12 +17,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from _common import DATA, write_result
 from bone_age.batch import run_batch
+from bone_age.hand.pipeline import Engine
+from bone_age.hand.results import Assessment
 from bone_age.io import read_film
-from bone_age.pipeline import Engine
-from bone_age.report import BATCH_FIELDS, batch_row
+from bone_age.results import row_for
 from bone_age.training.rsna import load_rsna_hands
+
+from _common import DATA, write_result
 
 
 def main() -> None:
@@ -63,13 +65,17 @@ def main() -> None:
     sexes = {str(f.path): ("M" if f.male else "F") for f in films}
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
+
+        def failed(p, e):
+            return row_for(Assessment.BATCH_FIELDS, str(p), status="failed", reason=str(e))
+
         def score(items):
             results = engine.assess_many([film for _, film in items], [sexes[str(p)] for p, _ in items])
-            return [batch_row(str(p), a) if not isinstance(a, Exception) else batch_row(str(p), status="failed", reason=str(a))
+            return [a.batch_row(str(p)) if not isinstance(a, Exception) else failed(p, a)
                     for (p, _), a in zip(items, results)]
 
         summary = run_batch([f.path for f in films], Path(tmp) / "r.csv", score,
-                            lambda p, e: batch_row(str(p), status="failed", reason=str(e)), BATCH_FIELDS,
+                            failed, Assessment.BATCH_FIELDS,
                             workers=args.workers, batch=args.batch)
         batch_s = time.perf_counter() - t0
     result = {

@@ -27,15 +27,16 @@ import numpy as np
 from scipy.stats import pearsonr, spearmanr
 from tqdm import tqdm
 
-from _common import AGE_BANDS_YEARS, DATA, RESULTS, update_card_metrics, write_result
 from bone_age.errors import NotAHandFilm
+from bone_age.hand.pipeline import Engine
+from bone_age.hand.standard import load_standard
 from bone_age.io import read_film
-from bone_age.pipeline import Engine
-from bone_age.standard import load_standard
 from bone_age.training.rsna import load_rsna_299, load_rsna_hands, load_rsna_test
 from bone_age.training.splits import reserved_ids, split_of
 from bone_age.training.stage_data import unsquash
 from bone_age.training.stages import LOW_CONFIDENCE_QUANTILE, paired_disagreement_limits, paired_gaps
+
+from _common import AGE_BANDS_YEARS, DATA, RESULTS, update_card_metrics, write_result
 
 GROUPS = {"test": ("test",), "reserved": ("reserved", "official_test"), "official_test": ("official_test",)}
 VALIDATION = ("val", "val_299px")

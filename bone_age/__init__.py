@@ -9,12 +9,12 @@ __version__ = "0.1.0"
 
 from ._lazy import lazy_getattr
 from .errors import BoneAgeError, FilmTooSmall, MissingSex, ModelFileMismatch, NotAHandFilm, UnreadableFilm
+from .hand.standard import load_standard
 from .io import Film, read_film
-from .standard import load_standard
 
 __all__ = ["__version__", "assess", "Engine", "override_stages", "read_film", "Film", "load_standard", "load_model",
            "list_models", "BoneAgeError", "UnreadableFilm", "NotAHandFilm", "FilmTooSmall", "ModelFileMismatch",
            "MissingSex"]
 
-__getattr__ = lazy_getattr(__name__, {"assess": "pipeline", "Engine": "pipeline", "override_stages": "pipeline",
+__getattr__ = lazy_getattr(__name__, {"assess": "hand.api", "Engine": "hand.pipeline", "override_stages": "hand.scoring",
                                       "load_model": "registry", "list_models": "registry"})

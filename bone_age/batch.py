@@ -13,7 +13,7 @@ from typing import Callable, Iterable, Iterator
 from .errors import BoneAgeError, UnreadableFilm
 from .io import Film, read_film
 
-__all__ = ["find_films", "BatchSummary", "run_batch", "read_rows", "blank_row", "FILM_SUFFIXES"]
+__all__ = ["find_films", "BatchSummary", "run_batch", "read_rows", "FILM_SUFFIXES"]
 
 _logger = logging.getLogger(__name__)
 FILM_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".dcm", ".dicom", ".bmp", ""}
@@ -48,11 +48,6 @@ def read_rows(out: Path) -> list[dict]:
         return [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
     with open(out, newline="") as f:
         return list(csv.DictReader(f))
-
-
-def blank_row(fields: list[str], path: str, status: str = "scored", reason: str = "") -> dict:
-    """An output row with every field empty except the film's path, its status and the reason."""
-    return dict(dict.fromkeys(fields, ""), path=path, status=status, reason=reason)
 
 
 def _write_rows(out: Path, rows: list[dict], fields: list[str]) -> None:

@@ -8,13 +8,16 @@ import numpy as np
 import torch
 from torch import nn
 from torchvision.models.detection import FasterRCNN, MaskRCNN
+from torchvision.models.detection.anchor_utils import AnchorGenerator
 from torchvision.models.detection.faster_rcnn import FastRCNNPredictor, TwoMLPHead
 from torchvision.models.detection.mask_rcnn import MaskRCNNHeads, MaskRCNNPredictor
-from torchvision.models.detection.anchor_utils import AnchorGenerator
 from torchvision.ops import FeaturePyramidNetwork, MultiScaleRoIAlign
 from torchvision.ops.feature_pyramid_network import LastLevelMaxPool
 
+from .architectures import register_architecture
+from .card import DetectorSpec, ModelCard
 from .nets import encoder
+from .transforms import NORM
 
 __all__ = ["TimmFPN", "build_detector", "fit_long_side"]
 
@@ -33,17 +36,17 @@ class TimmFPN(nn.Module):
 
 
 def build_detector(num_classes: int, *, masks: bool = False, backbone: str = "efficientnet_lite0",
-                   min_size: int = 512, max_size: int = 512) -> nn.Module:
+                   min_size: int = 512, max_size: int = 512, mean: float = NORM.mean, std: float = NORM.std) -> nn.Module:
     """Faster R-CNN (or Mask R-CNN when ``masks``) for ``num_classes`` foreground classes.
 
     Inputs are lists of (3, H, W) tensors in [0, 1]; torchvision's transform resizes them to ``min_size`` ..
-    ``max_size`` and standardises them as every model here does ((x - 0.5) / 0.25).
+    ``max_size`` and standardises them as ``(x - mean) / std`` (by default as every model here is trained).
     """
     body = TimmFPN(backbone)
     c, rep = body.out_channels, 256  # heads slimmer than torchvision's defaults keep the weights small
     anchors = AnchorGenerator(sizes=((16, 24), (32, 48), (64, 96), (128, 192)), aspect_ratios=((0.5, 1.0, 2.0),) * 4)
-    common = dict(min_size=min_size, max_size=max_size, image_mean=[0.5] * 3,
-                  image_std=[0.25] * 3, rpn_anchor_generator=anchors,
+    common = dict(min_size=min_size, max_size=max_size, image_mean=[mean] * 3,
+                  image_std=[std] * 3, rpn_anchor_generator=anchors,
                   box_roi_pool=MultiScaleRoIAlign(["0", "1", "2"], output_size=7, sampling_ratio=2),
                   box_head=TwoMLPHead(c * 7 * 7, rep), box_predictor=FastRCNNPredictor(rep, num_classes + 1),
                   box_detections_per_img=50)
@@ -61,3 +64,10 @@ def fit_long_side(pixels: np.ndarray, max_side: int) -> tuple[np.ndarray, float]
     if s < 1:
         pixels = cv2.resize(pixels, (round(pixels.shape[1] * s), round(pixels.shape[0] * s)), interpolation=cv2.INTER_AREA)
     return pixels, s
+
+
+@register_architecture("Detector")
+def _detector(card: ModelCard) -> nn.Module:
+    spec = card.section(DetectorSpec)
+    return build_detector(len(spec.classes), masks=spec.masks, backbone=card.backbone, min_size=spec.min_size,
+                          max_size=spec.max_size, mean=card.normalization.mean, std=card.normalization.std)

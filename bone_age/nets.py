@@ -6,6 +6,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .architectures import register_architecture
+from .card import ClassifierSpec, LocalizerSpec, ModelCard, SegmenterSpec, StageSpec
+
 __all__ = ["HeatmapNet", "StageNet", "GlobalRegressor", "ImageClassifier", "UNet", "encoder"]
 
 
@@ -138,35 +141,27 @@ class UNet(nn.Module):
         return F.interpolate(self.head(y), size=x.shape[-2:], mode="bilinear", align_corners=False)
 
 
-def _register() -> None:
-    from .registry import register_architecture
-
-    @register_architecture("HeatmapNet")
-    def _heatmap(card: dict) -> nn.Module:
-        return HeatmapNet(len(card["keypoints"]), backbone=card["backbone"])
-
-    @register_architecture("StageNet")
-    def _stage(card: dict) -> nn.Module:
-        return StageNet([card["stages_per_category"][c] for c in card["categories"]], backbone=card["backbone"])
-
-    @register_architecture("GlobalRegressor")
-    def _gp(card: dict) -> nn.Module:
-        return GlobalRegressor(backbone=card["backbone"])
-
-    @register_architecture("ImageClassifier")
-    def _classifier(card: dict) -> nn.Module:
-        return ImageClassifier(len(card["outputs"]), backbone=card["backbone"])
-
-    @register_architecture("UNet")
-    def _unet(card: dict) -> nn.Module:
-        return UNet(len(card["classes"]), backbone=card["backbone"])
-
-    @register_architecture("Detector")
-    def _detector(card: dict) -> nn.Module:
-        from .detection import build_detector
-
-        return build_detector(len(card["classes"]), masks=bool(card.get("masks")), backbone=card["backbone"],
-                              min_size=card["min_size"], max_size=card["max_size"])
+@register_architecture("HeatmapNet")
+def _heatmap(card: ModelCard) -> nn.Module:
+    return HeatmapNet(len(card.section(LocalizerSpec).keypoints), backbone=card.backbone)
 
 
-_register()
+@register_architecture("StageNet")
+def _stage(card: ModelCard) -> nn.Module:
+    spec = card.section(StageSpec)
+    return StageNet([spec.stages_per_category[c] for c in spec.categories], backbone=card.backbone)
+
+
+@register_architecture("GlobalRegressor")
+def _gp(card: ModelCard) -> nn.Module:
+    return GlobalRegressor(backbone=card.backbone)
+
+
+@register_architecture("ImageClassifier")
+def _classifier(card: ModelCard) -> nn.Module:
+    return ImageClassifier(len(card.section(ClassifierSpec).outputs), backbone=card.backbone)
+
+
+@register_architecture("UNet")
+def _unet(card: ModelCard) -> nn.Module:
+    return UNet(len(card.section(SegmenterSpec).classes), backbone=card.backbone)

@@ -1,7 +1,10 @@
 """How the regions are drawn on a film, shared by the report and the viewer: a stage's colour and label placement."""
 from __future__ import annotations
 
-from .results import BoneStage
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .hand.results import BoneStage
 
 __all__ = ["STAGE_COLORS", "stage_color", "raise_clear"]
 

@@ -15,7 +15,7 @@ INVERTED_WARNING = ("grey scale inverted: the file shows bone dark (probability 
 
 class PolarityCheck(WholeFilmClassifier):
     """``probability``: that the film is stored inverted; a film is read inverted when it reaches
-    ``card['threshold']``."""
+    its card's ``threshold``."""
 
     def bone_bright(self, pixels: np.ndarray) -> tuple[np.ndarray, float | None]:
         """``pixels`` with bone bright: inverted when the film is judged stored inverted; with the probability

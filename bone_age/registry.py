@@ -1,36 +1,25 @@
-"""Model name -> architecture, weight file, card. Weights are loaded from safetensors only, after a sha256 check."""
+"""Model name -> card, architecture and weights. Weights are loaded from safetensors only, after a sha256 check."""
 from __future__ import annotations
 
-import json
+import hashlib
 import logging
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
 
 import torch
 from torch import nn
 
+from . import detection, nets  # noqa: F401  (they register the architectures)
 from ._resources import models_dir
+from .architectures import architecture_builder, known_architectures, register_architecture
+from .card import ModelCard, read_card
 from .errors import ModelFileMismatch
 
 __all__ = ["LoadedModel", "list_models", "load_model", "optional_model", "register_architecture", "model_card", "default_model",
            "resolve_device", "NO_MODELS_HINT"]
 
 _logger = logging.getLogger(__name__)
-_ARCHITECTURES: dict[str, Callable[[dict], nn.Module]] = {}
-
-
-def register_architecture(name: str) -> Callable:
-    """Decorator: ``builder(card) -> nn.Module`` for cards whose ``architecture`` is ``name``."""
-
-    def deco(fn: Callable[[dict], nn.Module]) -> Callable[[dict], nn.Module]:
-        if name in _ARCHITECTURES:
-            raise ValueError(f"architecture {name!r} registered twice")
-        _ARCHITECTURES[name] = fn
-        return fn
-
-    return deco
 
 
 def resolve_device(device: str) -> str:
@@ -41,22 +30,22 @@ def resolve_device(device: str) -> str:
 @dataclass(frozen=True)
 class LoadedModel:
     name: str
-    card: dict[str, Any]
+    card: ModelCard
     module: nn.Module = field(repr=False)
 
     @property
     def sha256(self) -> str:
-        return self.card["sha256"]
+        return self.card.sha256
 
 
 def list_models(task: str | None = None, root: Path | None = None) -> list[str]:
     """Names of the models whose card and weights are present (optionally of one task)."""
     root = Path(root or models_dir())
     names = []
-    for card in sorted(root.glob("*.json")):
-        meta = json.loads(card.read_text())
-        if (root / meta.get("weights", "")).is_file() and (task is None or meta.get("task") == task):
-            names.append(card.stem)
+    for path in sorted(root.glob("*.json")):
+        card = read_card(path)
+        if (root / card.weights).is_file() and (task is None or card.task == task):
+            names.append(path.stem)
     return names
 
 
@@ -67,7 +56,7 @@ NO_MODELS_HINT = ("the weights ship in the repository's models/ folder: install 
 def default_model(task: str, root: Path | None = None) -> str:
     """The model of ``task`` whose card says ``"default": true`` (or the only one present)."""
     names = list_models(task, root)
-    flagged = [n for n in names if model_card(n, root).get("default")]
+    flagged = [n for n in names if model_card(n, root).default]
     if len(flagged) == 1 or len(names) == 1:
         return (flagged or names)[0]
     where = Path(root or models_dir())
@@ -87,18 +76,17 @@ def optional_model(task: str, choice: str | bool | LoadedModel | None,
     return load_model(choice if isinstance(choice, str) else default_model(task), device)
 
 
-def model_card(name: str, root: Path | None = None) -> dict[str, Any]:
+def model_card(name: str, root: Path | None = None) -> ModelCard:
+    """The checked card of model ``name``."""
     path = Path(root or models_dir()) / f"{name}.json"
     if not path.is_file():
         known = ", ".join(list_models(root=root)) or "none"
         raise ModelFileMismatch(f"no model card for {name!r} (models present: {known})", path)
-    return json.loads(path.read_text())
+    return read_card(path)
 
 
 def file_sha256(path: Path) -> str:
     """Hex sha256 of a file, read in 1 MiB chunks."""
-    import hashlib
-
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -111,22 +99,23 @@ def _load_cached(name: str, root: str, device: str) -> LoadedModel:
     from safetensors.torch import load_file
 
     card = model_card(name, Path(root))
-    weights = Path(root) / card["weights"]
+    weights = Path(root) / card.weights
     if weights.suffix != ".safetensors":
         raise ModelFileMismatch("only .safetensors weights are loaded", weights)
     if not weights.is_file():
         raise ModelFileMismatch("weight file named by the card is missing", weights)
     digest = file_sha256(weights)
-    if digest != card["sha256"]:
-        raise ModelFileMismatch(f"sha256 {digest[:12]}... does not match the card's {card['sha256'][:12]}...", weights)
-    builder = _ARCHITECTURES.get(card["architecture"])
+    if digest != card.sha256:
+        raise ModelFileMismatch(f"sha256 {digest[:12]}... does not match the card's {card.sha256[:12]}...", weights)
+    builder = architecture_builder(card.architecture)
     if builder is None:
-        raise ModelFileMismatch(f"unknown architecture {card['architecture']!r} (known: {', '.join(_ARCHITECTURES)})", weights)
+        raise ModelFileMismatch(f"unknown architecture {card.architecture!r} (known: {', '.join(known_architectures())})",
+                                weights)
     module = builder(card)
     try:
         module.load_state_dict(load_file(str(weights)))
     except RuntimeError as exc:
-        raise ModelFileMismatch(f"weights do not fit {card['architecture']}: {str(exc)[:300]}", weights) from None
+        raise ModelFileMismatch(f"weights do not fit {card.architecture}: {str(exc)[:300]}", weights) from None
     module.eval().to(device).to(memory_format=torch.channels_last)  # ~20 % faster convolutions on the CPU
     _logger.info("loaded %s (%s) on %s", name, digest[:12], device)
     return LoadedModel(name, card, module)
@@ -134,6 +123,4 @@ def _load_cached(name: str, root: str, device: str) -> LoadedModel:
 
 def load_model(name: str, device: str | torch.device = "cpu", root: Path | None = None) -> LoadedModel:
     """Load a shipped model by name (once per process; later calls reuse it)."""
-    from . import nets  # noqa: F401  registers the architectures
-
     return _load_cached(name, str(Path(root or models_dir())), str(device))

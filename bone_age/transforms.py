@@ -6,8 +6,13 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-__all__ = ["Letterbox", "LetterboxResult", "to_model_input", "crop_rotated", "warp_affine_area", "whole_film", "dihedral",
+from .card import Normalization
+
+__all__ = ["NORM", "Letterbox", "LetterboxResult", "to_model_input", "crop_rotated", "warp_affine_area", "whole_film", "dihedral",
            "undo_dihedral", "sigmoid"]
+
+
+NORM = Normalization(mean=0.5, std=0.25)  # what training writes into every card
 
 
 @dataclass(frozen=True)
@@ -53,9 +58,6 @@ def dihedral(images: np.ndarray, k: int) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(x, k // 2, axes=(-2, -1)))
 
 
-_MEAN, _STD = np.float32(0.5), np.float32(0.25)
-
-
 def undo_dihedral(images: np.ndarray, k: int) -> np.ndarray:
     """The inverse of ``dihedral(images, k)``: turned back, then mirrored back."""
     x = np.rot90(images, -(k // 2), axes=(-2, -1))
@@ -67,9 +69,10 @@ def sigmoid(x):
     return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(x, dtype=np.float64)))
 
 
-def to_model_input(gray: np.ndarray) -> np.ndarray:
-    """(..., H, W) float in [0, 1] -> (..., 3, H, W) float32, standardised; the one normalisation every model uses."""
-    x = (np.asarray(gray, dtype=np.float32) - _MEAN) / _STD
+def to_model_input(gray: np.ndarray, norm: Normalization = NORM) -> np.ndarray:
+    """(..., H, W) float in [0, 1] -> (..., 3, H, W) float32, standardised by ``norm`` (a model's card's
+    ``normalization``; ``NORM``, the one every model here is trained with, by default)."""
+    x = (np.asarray(gray, dtype=np.float32) - np.float32(norm.mean)) / np.float32(norm.std)
     return np.repeat(x[..., None, :, :], 3, axis=-3)
 
 

@@ -6,17 +6,20 @@ from typing import Callable
 
 from PyQt6.QtCore import QObject, QPointF, QRectF, Qt, QThread, pyqtSignal
 from PyQt6.QtGui import QAction, QBrush, QColor, QIcon, QImage, QPen, QPixmap, QPolygonF
-from PyQt6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGraphicsScene, QGraphicsView,
-                             QHBoxLayout, QLabel, QMainWindow, QPushButton, QSlider, QSpinBox, QSplitter,
+from PyQt6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGraphicsScene,
+                             QGraphicsView, QHBoxLayout, QLabel, QMainWindow, QPushButton, QSlider, QSpinBox, QSplitter,
                              QTableWidget, QVBoxLayout, QWidget)
 
+from bone_age import BoneAgeError, load_standard, read_film
 from bone_age._resources import assets_dir
-from bone_age.errors import BoneAgeError
-from bone_age.overlay import raise_clear, stage_color
-from bone_age.results import HANDS
-from bone_age.standard import load_standard
+from bone_age.hand.results import HANDS
+from bone_age.modules import MODULES, module_by_title
+from bone_age.overlay import raise_clear
+from bone_age.summary import as_text
 
-from .state import MODULES, ViewerState, module_shapes, module_summary
+from .state import ViewerState
+
+BONE_AGE = MODULES["bone_age"].title
 
 
 def app_icon() -> QIcon:
@@ -80,21 +83,14 @@ class FilmView(QGraphicsView):
         self.setBackgroundBrush(QBrush(QColor(20, 20, 20)))
         self._fit: QRectF | None = None  # what the view keeps framed on resize, until the user zooms
 
-    def show_film(self, pixels, regions=(), stages=(), shapes=(), fit: QRectF | None = None) -> None:
-        """Draw the film and its overlays; ``fit`` (scene pixels) is brought into view, else the zoom is kept."""
+    def show_film(self, pixels, shapes=(), fit: QRectF | None = None) -> None:
+        """Draw the film and the results' shapes; ``fit`` (scene pixels) is brought into view, else the zoom is kept."""
         scene = self.scene()
         scene.clear()
         h, w = pixels.shape
         img = QImage(pixels.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
         scene.addPixmap(QPixmap.fromImage(img))
         labels = []
-        for r, s in zip(regions, stages):
-            color = QColor(*stage_color(s))
-            x1, y1, x2, y2 = r.box_xyxy
-            pen = QPen(color)
-            pen.setWidthF(max(1.0, w / 500))
-            scene.addRect(QRectF(x1, y1, x2 - x1, y2 - y1), pen)
-            labels.append((f"{r.bone} {s.stage}", color, (x1, y1)))
         for sh in shapes:
             pen = QPen(QColor(*sh.color))
             pen.setWidthF(max(1.0, w / 500))
@@ -125,8 +121,8 @@ class FilmView(QGraphicsView):
 
 
 class MainWindow(QMainWindow):
-    """The viewer. ``engine_factory(**kwargs)`` makes the bone-age engine (default ``Engine``); it is called with
-    ``polarity=False`` for "Read as stored"."""
+    """The viewer. ``engine_factory(**kwargs)`` makes the bone-age engine (default: the module table's reader); it is
+    called with ``polarity=False`` for "Read as stored" and ``gate=False`` for "Skip hand-film check"."""
 
     BONE_COL, STAGE_COL, POINTS_COL, CONF_COL = range(4)
 
@@ -145,7 +141,7 @@ class MainWindow(QMainWindow):
 
         self.view = FilmView()
         self.module = QComboBox()
-        self.module.addItems(MODULES)
+        self.module.addItems([m.title for m in MODULES.values()])
         self.module.currentTextChanged.connect(self._module_changed)
         self.sex = QComboBox()
         self.sex.addItems(["(from file)", "female", "male"])
@@ -217,15 +213,15 @@ class MainWindow(QMainWindow):
             act.triggered.connect(slot)
             menu.addAction(act)
 
-    # --- actions -------------------------------------------------------------------------------------
-    def open_path(self, path: str | Path) -> bool:
-        try:
-            self.state.open(path)
-        except BoneAgeError as exc:
-            self.statusBar().showMessage(f"Cannot open: {exc}")
-            return False
-        self.statusBar().showMessage(f"Opened {path}")
-        return True
+    # --- actions (each in a worker: the window never waits) ------------------------------------------------
+    def open_path(self, path: str | Path) -> None:
+        """Read the film in a worker; the state shows it when it is read, the status bar says why when it is not."""
+        self.statusBar().showMessage(f"Opening {path}…")
+        self._start(lambda: read_film(path), self._opened, lambda msg: self.statusBar().showMessage(f"Cannot open: {msg}"))
+
+    def _opened(self, film) -> None:
+        self.state.set_film(film)
+        self.statusBar().showMessage(f"Opened {film.meta.source}")
 
     def run_assessment(self) -> None:
         if self.state.film is None:
@@ -233,20 +229,17 @@ class MainWindow(QMainWindow):
             return
         self.run_button.setEnabled(False)
         self.statusBar().showMessage("Assessing…")
-        if self.module.currentText() != MODULES[0]:
-            name, film, as_stored = self.module.currentText(), self.state.film, self.as_stored.isChecked()
-            self._start(lambda: self._runner(name, as_stored)(film), self._module_done)
+        if self.module.currentText() != BONE_AGE:
+            title, film, as_stored = self.module.currentText(), self.state.film, self.as_stored.isChecked()
+            self._start(lambda: self._runner(title, as_stored).read(film), self._module_done)
             return
-
         key = (self.as_stored.isChecked(), self.no_hand_check.isChecked())
 
         def job():
             if key not in self._engines:
-                from bone_age.pipeline import Engine
-
-                skip = {"polarity": False} if key[0] else {}
-                skip.update({"gate": False} if key[1] else {})
-                self._engines[key] = (self._engine_factory or Engine)(**skip)
+                options = {"polarity": False} if key[0] else {}
+                options.update({"gate": False} if key[1] else {})
+                self._engines[key] = (self._engine_factory or MODULES["bone_age"].reader)(**options)
             return self.state.assess(self._engines[key])
 
         self._start(job, self._assessed)
@@ -256,24 +249,13 @@ class MainWindow(QMainWindow):
         self.state.set_assessment(result)
         self.statusBar().showMessage(f"Assessed in {result.timings_ms.get('total', 0):.0f} ms")
 
-    def _runner(self, name: str, as_stored: bool = False) -> Callable:
-        """The module's reader, built on first use (off the GUI thread) and kept; ``as_stored``: without the
-        polarity check (the bone-scan reader has none)."""
-        key = (name, as_stored and name != "Bone scan")
+    def _runner(self, title: str, as_stored: bool = False):
+        """The module's reader, loaded on first use (off the GUI thread) and kept; ``as_stored``: without the polarity
+        check, where the module has one."""
+        module = module_by_title(title)
+        key = (module.name, as_stored and module.checks_polarity)
         if key not in self._runners:
-            polarity = False if as_stored else None
-            if name == "Fracture":
-                from bone_age.fracture import FractureDetector
-
-                self._runners[key] = FractureDetector(polarity=polarity).detect
-            elif name == "Clavicle":
-                from bone_age.clavicle import ClavicleSegmenter
-
-                self._runners[key] = ClavicleSegmenter(polarity=polarity).segment
-            else:
-                from bone_age.bonescan import BoneScanReader
-
-                self._runners[key] = BoneScanReader().read
+            self._runners[key] = module.load(as_stored=as_stored)
         return self._runners[key]
 
     def _module_done(self, result) -> None:
@@ -281,11 +263,11 @@ class MainWindow(QMainWindow):
         self.state.set_module_result(result)
         self.statusBar().showMessage(f"{self.module.currentText()}: done")
 
-    def _module_changed(self, name: str) -> None:
-        bone_age = name == MODULES[0]
+    def _module_changed(self, title: str) -> None:
+        bone_age = title == BONE_AGE
         for w in (self.sex, self.age, self.table, self.no_hand_check):
             w.setEnabled(bone_age)
-        self.run_button.setText("Assess" if bone_age else f"Run {name.lower()}")
+        self.run_button.setText("Assess" if bone_age else f"Run {title.lower()}")
         if self.state.film is not None:
             self.state.set_module_result(None)
 
@@ -293,25 +275,27 @@ class MainWindow(QMainWindow):
         self.run_button.setEnabled(True)
         self.statusBar().showMessage(message)
 
-    def _start(self, fn, on_done) -> None:
+    def _start(self, fn, on_done, on_failed=None) -> None:
         thread, worker = QThread(self), _Worker(fn)
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
         worker.done.connect(on_done)
-        worker.failed.connect(self._failed)
+        worker.failed.connect(on_failed or self._failed)
         for sig in (worker.done, worker.failed):
             sig.connect(thread.quit)
         thread.finished.connect(lambda: self._threads.remove((thread, worker)))
         self._threads.append((thread, worker))
         thread.start()
 
-    def export_report(self, path: str | Path) -> Path:
-        from bone_age.report import write_pdf, write_png
+    def export_report(self, path: str | Path) -> None:
+        """Write the PDF (or, for a .png path, the annotated film) in a worker; the status bar says where."""
+        from bone_age.hand.report import write_pdf, write_png
 
-        path = Path(path)
-        if path.suffix.lower() == ".png":
-            return write_png(path, self.state.film, self.state.assessment)
-        return write_pdf(path.with_suffix(".pdf"), self.state.film, self.state.assessment)
+        path, film, a = Path(path), self.state.film, self.state.assessment
+        png = path.suffix.lower() == ".png"
+        self.statusBar().showMessage(f"Writing {path}…")
+        self._start(lambda: write_png(path, film, a) if png else write_pdf(path.with_suffix(".pdf"), film, a),
+                    lambda written: self.statusBar().showMessage(f"Wrote {written}"))
 
     def _open_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open film", "", "Films (*.dcm *.dicom *.png *.jpg *.jpeg *.tif *.tiff);;All files (*)")
@@ -324,7 +308,7 @@ class MainWindow(QMainWindow):
             return
         path, _ = QFileDialog.getSaveFileName(self, "Export report", "report.pdf", "PDF (*.pdf);;PNG (*.png)")
         if path:
-            self.statusBar().showMessage(f"Wrote {self.export_report(path)}")
+            self.export_report(path)
 
     # --- state -> widgets ------------------------------------------------------------------------------
     def _sex_changed(self, text: str) -> None:
@@ -356,14 +340,14 @@ class MainWindow(QMainWindow):
         if what == "assessment":
             self._fill_table()
         if what == "module" and self.state.module_result is not None:
-            self.summary.setText("\n".join(module_summary(self.state.module_result)))
+            self.summary.setText("\n".join(as_text(self.state.module_result.summary_lines())))
             self.warnings.setText("")
 
     def _redraw(self, what: str = "") -> None:
         if self.state.film is None:
             return
-        a = self.state.assessment if self.module.currentText() == MODULES[0] else None
-        shapes = module_shapes(self.state.module_result) if self.state.module_result is not None else ()
+        a = self.state.assessment if self.module.currentText() == BONE_AGE else None
+        shapes = [*(a.shapes() if a else ()), *(self.state.module_result.shapes() if self.state.module_result else ())]
         image = self.state.display_image()
         fit = None
         if what == "film":
@@ -371,7 +355,7 @@ class MainWindow(QMainWindow):
         elif a is not None and a.regions is not self._fitted_regions:  # a new reading: zoom to the hand once
             fit = regions_rect(a.regions)
             self._fitted_regions = a.regions
-        self.view.show_film(image, a.regions if a else (), a.stages if a else (), shapes, fit)
+        self.view.show_film(image, shapes, fit)
 
     def _fill_table(self) -> None:
         a = self.state.assessment
@@ -386,14 +370,5 @@ class MainWindow(QMainWindow):
             self.table.setCellWidget(row, self.STAGE_COL, spin)
             self.table.setCellWidget(row, self.POINTS_COL, QLabel(str(s.points)))
             self.table.setCellWidget(row, self.CONF_COL, QLabel(f"{s.confidence:.2f}"))
-        prefix = {"below": "≤ ", "above": "≥ "}.get(a.range_flag, "")
-        lines = [f"Sex {a.sex}, hand {a.hand_side}", f"RUS-CHN total score: {a.total_score}",
-                 f"Bone age (RUS-CHN): {prefix}{a.bone_age_years:.1f} y ({a.range_flag} range)"]
-        if a.gp_bone_age_years is not None:
-            lines.append(f"Greulich-Pyle estimate: {a.gp_bone_age_years:.1f} y")
-        if a.bone_age_minus_chronological_years is not None:
-            lines.append(f"Bone age − chronological age: {a.bone_age_minus_chronological_years:+.1f} y")
-        if a.agreement is not None:
-            lines.append(a.agreement.sentence(a.bone_age_years) + ".")
-        self.summary.setText("\n".join(lines))
+        self.summary.setText("\n".join([f"Read as {a.sex}, {a.hand_side} hand"] + as_text(a.summary_lines())))
         self.warnings.setText("\n".join(a.warnings))

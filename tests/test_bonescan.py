@@ -6,8 +6,9 @@ import json
 import numpy as np
 import pytest
 
-from bone_age.bonescan.layout import read_region_crops, read_voc, read_wholebody, view_of
 from bone_age.bonescan.regions import cut_regions
+from bone_age.training.bonescan_data import read_region_crops, read_voc, read_wholebody, view_of
+
 from bonescan_factory import body, crop, make_region_tree, make_wholebody_tree
 
 

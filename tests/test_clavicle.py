@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bone_age.clavicle.layout import load_masks, read_cases, read_crass, read_jsrt
 from bone_age.clavicle.segmenter import measure
+from bone_age.training.clavicle_data import load_masks, read_cases, read_crass, read_jsrt
 
 BARS = {"right": ((30, 70), (120, 50)), "left": ((226, 70), (136, 50))}  # image left = patient's right
 
@@ -119,9 +119,10 @@ def test_training_learns_the_synthetic_clavicles(trained, monkeypatch):
 
 
 def test_a_film_judged_inverted_is_segmented_the_right_way_round(trained):
+    from test_polarity import _Judged
+
     from bone_age.clavicle import ClavicleSegmenter
     from bone_age.registry import load_model
-    from test_polarity import _Judged
 
     seg = ClavicleSegmenter(load_model("clav_test", "cpu", trained / "models"), device="cpu", polarity=False)
     film = _film(np.random.default_rng(5)) / 255.0

@@ -50,14 +50,25 @@ def test_models_command_without_models_says_where_they_come_from(tmp_path, monke
 
 
 def test_train_refuses_missing_arguments(capsys):
-    assert main(["train", "localizer", "--out", "x"]) == 2
+    from bone_age.training.cli import main as train
+
+    assert train(["localizer", "--out", "x"]) == 2
     assert "needs --data" in capsys.readouterr().err
 
 
 def test_train_takes_data_root_as_the_data_folder(tmp_path, capsys):
-    from bone_age.cli import build_parser
+    from bone_age.training.cli import build_parser
+    from bone_age.training.cli import main as train
 
-    args = build_parser().parse_args(["train", "fracture", "--data-root", str(tmp_path), "--out", "x"])
+    args = build_parser().parse_args(["fracture", "--data-root", str(tmp_path), "--out", "x"])
     assert args.data == [str(tmp_path)]
-    assert main(["train", "fracture", "--data-root", str(tmp_path / "absent"), "--out", str(tmp_path / "m")]) == 2
+    assert train(["fracture", "--data-root", str(tmp_path / "absent"), "--out", str(tmp_path / "m")]) == 2
     assert "absent" in capsys.readouterr().err and not list(tmp_path.glob("m*"))  # a clear error, nothing written
+
+
+def test_bone_age_train_forwards_to_the_training_command_with_a_notice():
+    out = subprocess.run([sys.executable, "-m", "bone_age.cli", "train", "localizer", "--out", "x"],
+                         capture_output=True, text=True)
+    assert out.returncode == 2 and "bone-age-train" in out.stderr and "needs --data" in out.stderr
+    direct = subprocess.run([sys.executable, "-m", "bone_age.training", "--help"], capture_output=True, text=True)
+    assert direct.returncode == 0 and direct.stdout.startswith("usage: bone-age-train")

@@ -102,22 +102,32 @@ def test_score_without_sex_gives_a_row_not_a_crash(tmp_path, capsys):
 
 
 def test_assess_command_prints_table(capsys, tmp_path):
+    from bone_age.hand.stage import agreement
     from bone_age.registry import default_model, model_card
-    from bone_age.stage import agreement
 
     assert main(["assess", str(REPO / "assets/samples/IMG0000035.jpg"), "--sex", "F", "--device", "cpu",
                  "--set-stage", "Radius=14", "--report", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "Radius" in out and "set by hand" in out and "bone age (RUS-CHN)" in out
+    assert "Radius" in out and "set by hand" in out and "Bone age (RUS-CHN)" in out
     shipped = agreement(model_card(default_model("stages")))
     assert shipped is not None and shipped.sentence() in out  # the card's held-out figures, printed with the bone age
     assert (tmp_path / "IMG0000035.pdf").is_file()
 
 
+def test_assess_json_with_a_report_prints_only_json(capsys, tmp_path):
+    import json
+
+    assert main(["assess", str(REPO / "assets/samples/IMG0000035.jpg"), "--sex", "F", "--device", "cpu", "--json",
+                 "--report", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["sex"] == "female" and "wrote" in captured.err
+    assert (tmp_path / "IMG0000035.pdf").is_file()
+
+
 def test_assess_many_matches_assess_and_keeps_errors_in_place():
+    from bone_age.hand.pipeline import Engine
     from bone_age.io import read_film
     from bone_age.io.film import film_from_array
-    from bone_age.pipeline import Engine
 
     engine = Engine(device="cpu", gp=False)
     film = read_film(REPO / "assets/samples/IMG0000035.jpg")

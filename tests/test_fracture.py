@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from bone_age.fracture.layout import read_fracatlas
+from bone_age.training.fracture_data import read_fracatlas
 
 SPLITS = {"train": range(0, 8), "valid": range(8, 10), "test": range(10, 12)}
 
@@ -223,10 +223,10 @@ def test_film_classifier_trains_and_gives_the_film_probability(trained, tmp_path
 def test_film_classifier_on_another_efficientnet_lite(trained, tmp_path):
     """--backbone: the ImageNet weights of that EfficientNet-Lite start the run; the card names it and the registry
     builds it back."""
+    from bone_age.nets import ImageClassifier
     from bone_age.registry import load_model
     from bone_age.training.fracture_film import train_fracture_film
     from bone_age.training.pretrained import imagenet_state_dict, load_imagenet_encoder
-    from bone_age.nets import ImageClassifier
 
     fresh = ImageClassifier(1, backbone="efficientnet_lite1")
     assert load_imagenet_encoder(fresh.encoder) == len(fresh.encoder.state_dict())
@@ -242,11 +242,12 @@ def test_film_classifier_on_another_efficientnet_lite(trained, tmp_path):
 def test_a_film_judged_inverted_is_read_the_right_way_round(trained, tmp_path):
     from dataclasses import replace
 
+    from test_polarity import _Judged
+
     from bone_age import read_film
     from bone_age.fracture import FractureDetector
-    from bone_age.fracture.report import batch_row, write_overlay
+    from bone_age.fracture.report import write_overlay
     from bone_age.registry import load_model
-    from test_polarity import _Judged
 
     det = FractureDetector(load_model("frac_test", "cpu", trained / "models"), device="cpu", polarity=False)
     film = read_film(trained / "fa" / "images" / "Fractured" / "IMG0000010.jpg")
@@ -257,7 +258,7 @@ def test_a_film_judged_inverted_is_read_the_right_way_round(trained, tmp_path):
     flipped = det.detect(replace(film, pixels=inverted))
     assert flipped.read_inverted and not plain.read_inverted and "polarity_stub" in flipped.model_versions
     assert flipped.probability == plain.probability and flipped.instances == plain.instances
-    assert batch_row("x.jpg", flipped)["read_inverted"] is True and batch_row("x.jpg", plain)["read_inverted"] is False
+    assert flipped.batch_row("x.jpg")["read_inverted"] is True and plain.batch_row("x.jpg")["read_inverted"] is False
     drawn = [cv2.imread(str(write_overlay(tmp_path / k, "f", px, r))).astype(int)
              for k, px, r in (("plain", film.pixels, plain), ("flipped", 1.0 - film.pixels, flipped))]
     assert np.abs(drawn[0] - drawn[1]).max() <= 1  # drawn as read, bone bright

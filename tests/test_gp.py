@@ -5,9 +5,10 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from bone_age.gp import squash
-from conftest import reserved_list, rsna_299_tree
+from bone_age.hand.gp import squash
 from bone_age.registry import list_models
+
+from conftest import reserved_list, rsna_299_tree
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -23,8 +24,8 @@ def test_squash_rule_maps_any_shape_to_the_training_square():
 
 
 def test_hand_frame_cuts_the_located_hand_at_the_training_shape():
-    from bone_age.gp import hand_frame
-    from bone_age.results import Localization, Region
+    from bone_age.hand.gp import hand_frame
+    from bone_age.hand.results import Localization, Region
 
     film = np.zeros((1000, 800), np.float32)
     film[400:600, 300:400] = 1.0  # the "hand": keypoints span it, a region box reaches its bottom
@@ -40,9 +41,9 @@ def test_hand_frame_cuts_the_located_hand_at_the_training_shape():
 
 @pytest.mark.skipif(not list_models("gp"), reason="no shipped GP model")
 def test_gp_reads_the_hand_frame_when_its_card_asks():
-    from bone_age.gp import GPRegressor
+    from bone_age.hand.gp import GPRegressor
+    from bone_age.hand.pipeline import Engine
     from bone_age.io import read_film
-    from bone_age.pipeline import Engine
     from bone_age.registry import default_model, load_model
 
     gp = GPRegressor(load_model(default_model("gp")))
@@ -50,7 +51,7 @@ def test_gp_reads_the_hand_frame_when_its_card_asks():
     child = read_film(REPO / "assets/samples/IMG0000111.jpg")  # a small hand on a large film
     loc = engine.localizer(child)
     framed = gp.frame(child.pixels, loc)
-    if gp.framing["rule"] == "hand":
+    if gp.framing.rule == "hand":
         assert framed.size < 0.5 * child.pixels.size
         a = engine.assess(child, sex="M")
         assert a.gp_bone_age_years == pytest.approx(round(float(gp.predict_months([framed], [True])[0][0]) / 12, 2), abs=0.01)
@@ -60,7 +61,7 @@ def test_gp_reads_the_hand_frame_when_its_card_asks():
 
 @pytest.mark.skipif(not list_models("gp"), reason="no shipped GP model")
 def test_gp_estimate_is_in_months_and_plausible():
-    from bone_age.gp import GPRegressor
+    from bone_age.hand.gp import GPRegressor
     from bone_age.io import read_film
     from bone_age.registry import default_model, load_model
 
@@ -100,7 +101,7 @@ class _SquareLocalizer:
         self.calls = 0
 
     def __call__(self, film):
-        from bone_age.results import Localization
+        from bone_age.hand.results import Localization
 
         self.calls += 1
         ys, xs = np.nonzero(film.pixels > 0.5)
@@ -143,13 +144,13 @@ def test_hand_frames_for_training_are_the_located_hand_and_cached(tmp_path):
 def test_gp_trained_on_hand_frames_asks_for_them_at_inference(tmp_path, monkeypatch):
     import json
 
-    import bone_age.pipeline
-    from bone_age.gp import GPRegressor
+    import bone_age.hand.pipeline
+    from bone_age.hand.gp import GPRegressor
     from bone_age.registry import load_model
     from bone_age.training.gp import train_gp
 
     _square_tree(tmp_path / "rsna")
-    monkeypatch.setattr(bone_age.pipeline, "Engine", lambda **_: type("E", (), {"localizer": _SquareLocalizer()})())
+    monkeypatch.setattr(bone_age.hand.pipeline, "Engine", lambda **_: type("E", (), {"localizer": _SquareLocalizer()})())
     with reserved_list(tmp_path / "shared"):
         with pytest.raises(ValueError, match="framing"):
             train_gp(tmp_path / "rsna", tmp_path / "models" / "gp_x", framing="crop", device="cpu")
@@ -158,12 +159,13 @@ def test_gp_trained_on_hand_frames_asks_for_them_at_inference(tmp_path, monkeypa
     assert card["input_framing"]["rule"] == "hand" and card["test_time_flip"] is True
     assert "square_finder (11 of 12 films" in card["input_framing_training"]
     gp = GPRegressor(load_model("gp_h", "cpu", tmp_path / "models"))
-    assert gp.framing == card["input_framing"] and gp.flip
+    assert (gp.framing.rule, gp.framing.margin, gp.framing.aspect) == tuple(card["input_framing"][k] for k in ("rule", "margin", "aspect"))
+    assert gp.flip
 
 
 @pytest.mark.skipif(not list_models("gp"), reason="no shipped GP model")
 def test_test_time_flip_averages_the_film_and_its_mirror():
-    from bone_age.gp import GPRegressor
+    from bone_age.hand.gp import GPRegressor
     from bone_age.io import read_film
     from bone_age.registry import default_model, load_model
 

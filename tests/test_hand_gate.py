@@ -7,9 +7,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from test_clavicle import make_jsrt
 
 from conftest import reserved_list
-from test_clavicle import make_jsrt
 
 
 def _hand(rng, h=300, w=240) -> np.ndarray:
@@ -81,7 +81,7 @@ def trained(tmp_path_factory):
 
 
 def test_gate_learns_hands_from_chests(trained):
-    from bone_age.hand_gate import HandGate
+    from bone_age.hand.gate import HandGate
     from bone_age.registry import load_model
 
     card = json.loads((trained / "models" / "gate_test.json").read_text())
@@ -99,11 +99,10 @@ def test_gate_learns_hands_from_chests(trained):
 
 
 def test_a_failing_gate_turns_away_what_the_localizer_accepts(trained):
-    from bone_age.hand_gate import HandGate
-    from bone_age.localize import Localizer
-    from bone_age.registry import default_model, list_models, load_model
-
+    from bone_age.hand.gate import HandGate
+    from bone_age.hand.localize import Localizer
     from bone_age.io import read_film
+    from bone_age.registry import default_model, list_models, load_model
 
     if not list_models("localizer"):
         pytest.skip("no shipped localizer")
@@ -122,9 +121,9 @@ def test_a_failing_gate_turns_away_what_the_localizer_accepts(trained):
 
 
 def test_a_passing_gate_explains_a_hand_whose_joints_were_not_found(trained):
-    from bone_age.hand_gate import HandGate
+    from bone_age.hand.gate import HandGate
+    from bone_age.hand.localize import Localizer
     from bone_age.io.film import film_from_array
-    from bone_age.localize import Localizer
     from bone_age.registry import default_model, list_models, load_model
 
     if not list_models("localizer"):

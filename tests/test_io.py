@@ -8,6 +8,7 @@ from pydicom.sequence import Sequence
 
 from bone_age import UnreadableFilm, read_film
 from bone_age.io.film import film_from_array
+
 from dicom_factory import make_dicom
 
 

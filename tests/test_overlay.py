@@ -1,8 +1,8 @@
 """Region overlays: a stage's colour, labels raised clear of each other, and a mask's outline."""
 import numpy as np
 
+from bone_age.hand.results import BoneStage
 from bone_age.overlay import STAGE_COLORS, raise_clear, stage_color
-from bone_age.results import BoneStage
 
 
 def _overlap(p, q) -> bool:

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from bone_age.patient_table import Patient, films_without_row, patient_for, read_patient_table
+from bone_age.hand.patient_table import Patient, films_without_row, patient_for, read_patient_table
 
 
 def _csv(tmp_path, text: str) -> Path:

@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 from bone_age import MissingSex, NotAHandFilm, UnreadableFilm
+from bone_age.hand.results import Assessment
 from bone_age.registry import list_models
-from bone_age.results import Assessment
+
 from conftest import DATA_ROOT, needs_shared_data
 
 REPO = Path(__file__).resolve().parents[1]
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.skipif(not (list_models("localizer") and list_models("s
 
 @pytest.fixture(scope="module")
 def engine():
-    from bone_age.pipeline import Engine
+    from bone_age.hand.pipeline import Engine
 
     return Engine(device="cpu")
 
@@ -27,7 +28,7 @@ def result(engine) -> Assessment:
 
 
 def test_assessment_is_complete(engine, result):
-    from bone_age.standard import load_standard
+    from bone_age.hand.standard import load_standard
 
     std = load_standard()
     assert [s.bone for s in result.stages] == list(std.bones) == [r.bone for r in result.regions]
@@ -47,7 +48,7 @@ def test_assessment_is_complete(engine, result):
 
 
 def test_the_result_carries_the_stage_cards_held_out_agreement(engine, result):
-    from bone_age.stage import agreement
+    from bone_age.hand.stage import agreement
 
     card = agreement(engine.classifier.model.card)  # measured by benchmarks/stage_accuracy.py --update-card
     assert card is not None and result.agreement == card
@@ -58,7 +59,8 @@ def test_the_result_carries_the_stage_cards_held_out_agreement(engine, result):
 def test_paired_bones_far_apart_are_warned_until_the_reader_sets_one(engine, result):
     from dataclasses import replace
 
-    from bone_age.pipeline import _paired_apart, override_stages
+    from bone_age.hand.scoring import override_stages
+    from bone_age.hand.warnings import paired_apart as _paired_apart
 
     limits = engine.classifier.paired_limits
     assert set(limits) == {"MCP", "PIP", "MIP", "DIP"}  # the shipped card carries them
@@ -96,7 +98,7 @@ def test_json_round_trip(result):
 
 
 def test_override_is_pure_and_recomputes(result):
-    from bone_age.pipeline import override_stages
+    from bone_age.hand.scoring import override_stages
 
     new = override_stages(result, {"Radius": 1, "Ulna": 1})
     assert result.stages[0].stage != 1 or result.stages[0].overridden is False
@@ -113,6 +115,7 @@ def test_missing_sex_is_an_error(engine):
 
 def test_dicom_sex_and_age_are_used(engine, tmp_path):
     from PIL import Image
+
     from dicom_factory import make_dicom
 
     img = np.array(Image.open(SAMPLE).convert("L").resize((576, 720)))
@@ -135,7 +138,7 @@ def test_a_thumbnail_is_turned_away_with_its_size(engine):
     import cv2
 
     from bone_age import FilmTooSmall, read_film
-    from bone_age.pipeline import MIN_SIDE_PX
+    from bone_age.hand.checks import MIN_SIDE_PX
 
     px = read_film(SAMPLE).pixels
     small = cv2.resize(px, (int(px.shape[1] * 200 / px.shape[0]), 200), interpolation=cv2.INTER_AREA)
@@ -172,8 +175,9 @@ def test_two_hands_side_by_side_read_the_left_one_unless_asked(engine):
 
 
 def test_a_leaning_hand_is_read_upright(engine):
-    import cv2
     from dataclasses import replace
+
+    import cv2
 
     from bone_age import read_film
 
@@ -230,7 +234,7 @@ def test_shipped_hands_are_ordered_by_maturity(engine, sex):
 
 
 def test_a_child_younger_than_the_method_is_warned(engine, result):
-    from bone_age.pipeline import _with_gp
+    from bone_age.hand.scoring import with_gp as _with_gp
 
     young = engine.assess(SAMPLE, sex="M", chronological_age=2.0)
     assert any(w.startswith("chronological age 2.0 y is below 3.6 y") for w in young.warnings)
@@ -255,8 +259,9 @@ def test_a_small_childs_hand_turned_any_way_is_found_in_place(engine):
     """The young child's hand (small on a large film) turned between quarter turns: found, its keypoints where the
     upright film's lie once turned along (the localizer before v3, trained on turns of 25 degrees at most, refused it
     at 30, 45, 135 and -60 degrees)."""
-    import cv2
     from dataclasses import replace
+
+    import cv2
 
     from bone_age import read_film
 
@@ -276,11 +281,12 @@ def test_a_small_hand_on_a_large_film_is_found_from_closer(engine):
     """The adolescent's film shrunk into a corner of a black film its own size: found, its keypoints in place. Smaller
     still, it is unsure at first sight in every turn, so looked at closer, and a hand found only so must be as sure as
     the usual validation hand (the localizer card's ``usual_hand_confidence``)."""
-    import cv2
     from dataclasses import replace
 
+    import cv2
+
     from bone_age import read_film
-    from bone_age.localize import Localizer
+    from bone_age.hand.localize import Localizer
 
     film = read_film(SAMPLE)
     h, w = film.pixels.shape
@@ -339,7 +345,7 @@ def test_an_unsure_half_of_a_wide_film_yields_to_a_hand_on_the_whole(engine, mon
 
 
 def test_a_hand_located_unsurely_is_flagged(engine, result):
-    from bone_age.pipeline import UNSURE_HAND
+    from bone_age.hand.warnings import UNSURE_HAND
 
     flag = UNSURE_HAND.split("(")[0]
     assert not any(w.startswith(flag) for w in result.warnings)

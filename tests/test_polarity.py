@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from test_hand_gate import _hand, train_on_hands_and_chests
 
 REPO = Path(__file__).resolve().parents[1]
@@ -72,7 +71,7 @@ def engine():
 
     if not (list_models("localizer") and list_models("stages")):
         pytest.skip("no shipped localizer/stage models")
-    from bone_age.pipeline import Engine
+    from bone_age.hand.pipeline import Engine
 
     return Engine(device="cpu")
 

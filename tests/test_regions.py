@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from bone_age.localize import Localizer, _unrotate
-from bone_age.regions import RotatedRect, crop_region, load_region_rule
-from bone_age.standard import load_standard
+from bone_age.hand.localize import Localizer, _unrotate
+from bone_age.hand.regions import RotatedRect, crop_region, load_region_rule
+from bone_age.hand.standard import load_standard
 from bone_age.training.landmarks import FINGERS, KEYPOINTS
 
 
@@ -67,7 +67,7 @@ def test_crop_is_distal_end_up_and_mirrors():
     img[40:60, 95:105] = 1.0  # bright "distal end" above the centre
     from dataclasses import replace
 
-    from bone_age.results import Region
+    from bone_age.hand.results import Region
 
     # centre on the pixel grid's centre so that a quarter turn of the film maps pixels exactly
     region = Region("X", "X", (90, 40, 110, 160), (99.5, 99.5), 1.0, angle_deg=0.0, size_wh=(20.0, 100.0), crop_side_px=120.0)

@@ -11,7 +11,7 @@ from bone_age.training.common import save_model
 
 @register_architecture("TinyTest")
 def _tiny(card):
-    return nn.Linear(card["n_in"], 2)
+    return nn.Linear(card.raw["n_in"], 2)
 
 
 def _save(tmp_path, name="tiny.v1", **extra):

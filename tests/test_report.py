@@ -4,10 +4,11 @@ import zlib
 
 import numpy as np
 
+from bone_age.hand.report import annotate, write_pdf, write_png
+from bone_age.hand.results import Assessment, BoneStage, Region
+from bone_age.hand.standard import load_standard
 from bone_age.io.film import film_from_array
-from bone_age.report import annotate, batch_row, write_pdf, write_png
-from bone_age.results import Assessment, BoneStage, Region
-from bone_age.standard import load_standard
+from bone_age.results import row_for
 
 
 def fake_assessment() -> Assessment:
@@ -42,7 +43,7 @@ def test_png_and_pdf_are_written(tmp_path):
 def test_the_report_states_the_held_out_agreement(tmp_path):
     from dataclasses import replace
 
-    from bone_age.results import Agreement, AgreementBand
+    from bone_age.hand.results import Agreement, AgreementBand
 
     film = film_from_array(np.random.default_rng(0).random((240, 200)).astype(np.float32), "synthetic.png")
     a = fake_assessment()
@@ -60,8 +61,7 @@ def test_the_report_states_the_held_out_agreement(tmp_path):
 def test_a_batch_row_carries_how_close_held_out_films_read_at_about_this_age_came():
     from dataclasses import replace
 
-    from bone_age.report import batch_row
-    from bone_age.results import Agreement, AgreementBand
+    from bone_age.hand.results import Agreement, AgreementBand
 
     a = fake_assessment()
     near = AgreementBand(read_years=(a.bone_age_years - 1, a.bone_age_years + 1), films=40, half_within_months=5.0,
@@ -69,10 +69,10 @@ def test_a_batch_row_carries_how_close_held_out_films_read_at_about_this_age_cam
     far = replace(near, read_years=(a.bone_age_years + 1, a.bone_age_years + 3), half_within_months=9.0)
     overall = Agreement(films=103, half_within_months=6.0, most_within_months=19.0, mae_months=8.9, reference="card")
     fields = ("held_out_half_within_months", "held_out_90pct_within_months")
-    assert [batch_row("f", a)[k] for k in fields] == ["", ""]
-    assert [batch_row("f", replace(a, agreement=overall))[k] for k in fields] == [6.0, 19.0]
+    assert [a.batch_row("f")[k] for k in fields] == ["", ""]
+    assert [replace(a, agreement=overall).batch_row("f")[k] for k in fields] == [6.0, 19.0]
     banded = replace(a, agreement=replace(overall, bands=(far, near)))
-    assert [batch_row("f", banded)[k] for k in fields] == [5.0, 14.0]
+    assert [banded.batch_row("f")[k] for k in fields] == [5.0, 14.0]
 
 
 def _pdf_text(path) -> bytes:
@@ -95,14 +95,14 @@ def test_low_confidence_bones_are_drawn_in_orange():
 
 def test_batch_row_for_scored_and_failed():
     a = fake_assessment()
-    row = batch_row("x.png", a)
+    row = a.batch_row("x.png")
     assert row["status"] == "scored" and row["total_score"] == a.total_score and "Radius=3" in row["stages"]
-    bad = batch_row("y.png", status="failed", reason="UnreadableFilm: empty")
+    bad = row_for(a.BATCH_FIELDS, "y.png", status="failed", reason="UnreadableFilm: empty")
     assert bad["reason"].startswith("UnreadableFilm") and bad["total_score"] == ""
 
 
 def test_override_settles_a_low_confidence_bone():
-    from bone_age.pipeline import override_stages
+    from bone_age.hand.scoring import override_stages
 
     a = fake_assessment()
     assert a.stages[0].low_confidence and a.warnings

@@ -1,12 +1,16 @@
 """Reading a stage from a bone's stage distribution: the median, also for the ordinal head's padded output; distributions
 averaged over the card's test-time views."""
+from pathlib import Path
+
 import numpy as np
 import torch
 
+from bone_age.card import parse_card
+from bone_age.hand.results import Region
+from bone_age.hand.scoring import median_stage
+from bone_age.hand.stage import StageClassifier
 from bone_age.nets import StageNet
 from bone_age.registry import LoadedModel
-from bone_age.results import Region
-from bone_age.stage import StageClassifier, median_stage
 
 
 def test_median_is_not_the_most_probable_stage():
@@ -39,11 +43,17 @@ class _MeanBrightness(torch.nn.Module):
         return torch.stack([1 - p2, p2], 1)
 
 
+def _stage_card(fields: dict):
+    """A stage model's card with ``fields`` over the least a card needs."""
+    raw = {"task": "stages", "architecture": "StageNet", "weights": "stub.safetensors", "sha256": "0" * 64,
+           "input_norm": {"mean": 0.5, "std": 0.25}, "categories": ["Radius"], "stages_per_category": {"Radius": 2},
+           "crop_size": 16, "name": "stub", **fields}
+    return parse_card(raw, Path(f"{raw['name']}.json"))
+
+
 def _classifier(views):
-    card = {"categories": ["Radius"], "crop_size": 16}
-    if views is not None:
-        card["test_time_views"] = views
-    return StageClassifier(LoadedModel("stub", card, _MeanBrightness()))
+    return StageClassifier(LoadedModel("stub", _stage_card({} if views is None else {"test_time_views": views}),
+                                       _MeanBrightness()))
 
 
 def test_stage_views_are_read_and_averaged():
@@ -64,27 +74,28 @@ def test_stage_views_are_read_and_averaged():
 
 
 def test_the_cards_held_out_agreement_is_read_only_when_measured():
-    from bone_age.stage import agreement
+    from bone_age.hand.stage import agreement
 
-    assert agreement({"name": "s"}) is None
-    assert agreement({"test_metrics": {"test": {"all": {"uncalibrated": {"n": 9, "mae_months": 8.0}}}}}) is None
+    assert agreement(_stage_card({"name": "s"})) is None
+    assert agreement(_stage_card({"test_metrics": {"test": {"all": {"uncalibrated": {"n": 9, "mae_months": 8.0}}}}})) is None
     figures = {"n": 103, "mae_months": 8.88, "abs_error_p50_months": 6.2, "abs_error_p90_months": 19.4}
-    a = agreement({"name": "stage.v9", "test_metrics": {"test": {"all": {"uncalibrated": figures}}}})
+    a = agreement(_stage_card({"name": "stage.v9", "test_metrics": {"test": {"all": {"uncalibrated": figures}}}}))
     assert (a.films, a.half_within_months, a.most_within_months, a.mae_months) == (103, 6.2, 19.4, 8.88)
     assert "stage.v9" in a.reference
     assert "On 103 held-out films" in a.sentence() and "within 6 months" in a.sentence() and "within 19 months" in a.sentence()
 
 
 def test_the_agreement_of_the_films_read_at_about_this_age_is_stated_when_enough():
-    from bone_age.results import Agreement
-    from bone_age.stage import agreement
+    from bone_age.hand.results import Agreement
+    from bone_age.hand.stage import agreement
 
     figures = {"n": 103, "mae_months": 8.88, "abs_error_p50_months": 6.2, "abs_error_p90_months": 19.4}
     bands = [{"read_years": [9, 12], "n": 150, "abs_error_p50_months": 7.0, "abs_error_p90_months": 18.2, "bias_months": -2.6},
              {"read_years": [12, 15], "n": 140, "abs_error_p50_months": 4.6, "abs_error_p90_months": 13.0, "bias_months": 0.3},
              {"read_years": [15, 20], "n": 19, "abs_error_p50_months": 12.0, "abs_error_p90_months": 24.0, "bias_months": 8.0}]
-    a = agreement({"name": "s", "test_metrics": {"test": {"all": {"uncalibrated": figures}},
-                                                 "agreement_by_read_age": {"films": "566 held-out films", "bands": bands}}})
+    a = agreement(_stage_card({"name": "s", "test_metrics": {"test": {"all": {"uncalibrated": figures}},
+                                                            "agreement_by_read_age": {"films": "566 held-out films",
+                                                                                      "bands": bands}}}))
     assert a.band_for(11.99).read_years == (9, 12) and a.band_for(12.0).read_years == (12, 15)
     assert a.band_for(16.0) is None and a.band_for(3.0) is None  # too few films; no band there
     nine = a.sentence(10.0)

@@ -3,12 +3,12 @@ import json
 
 import cv2
 import numpy as np
-import torch
 import pytest
+import torch
 
+from bone_age.hand.standard import load_standard
 from bone_age.training.stage_data import load_rus_chn_tree
 from bone_age.training.stages import prior_stages, train_supervised
-from bone_age.standard import load_standard
 
 
 def make_tree(root, categories=("DIP", "Radius"), stages=(1, 2, 3, 4), per_stage=24, seed=0):
@@ -68,6 +68,7 @@ def test_prior_spreads_a_common_maturity_over_bones():
 
 def test_age_of_total_follows_the_standard_table_with_a_usable_gradient():
     import torch
+
     from bone_age.training.stages import age_curve, age_of_total
 
     std = load_standard()
@@ -116,10 +117,11 @@ def _rsna_hands_tree(root, ids):
 
 
 def test_weak_films_mix_full_resolution_and_unsquashed_299px_films(tmp_path):
-    from conftest import reserved_list, rsna_299_tree
     from bone_age.training.splits import split_of
     from bone_age.training.stage_data import RSNA_ASPECT
     from bone_age.training.stages import weak_films
+
+    from conftest import reserved_list, rsna_299_tree
 
     rsna_299_tree(tmp_path / "rsna299", n=20)
     hands_ids = ["90001", "90002", "80000", "80001", "80002"]
@@ -142,8 +144,9 @@ def test_weak_films_mix_full_resolution_and_unsquashed_299px_films(tmp_path):
 
 @pytest.mark.slow
 def test_weak_training_mixes_sources_and_goes_on_from_a_saved_model(tmp_path, monkeypatch):
-    from conftest import reserved_list, rsna_299_tree
     from bone_age.training import stages
+
+    from conftest import reserved_list, rsna_299_tree
 
     rsna_299_tree(tmp_path / "rsna299", n=12)
     _rsna_hands_tree(tmp_path / "hands", [str(80000 + k) for k in range(8)])
@@ -215,8 +218,8 @@ def test_low_confidence_threshold_flags_the_requested_share_of_bones():
 
 
 def test_read_total_is_the_pipelines_reading_and_the_read_loss_has_a_gradient():
+    from bone_age.hand.scoring import median_stage
     from bone_age.nets import StageNet
-    from bone_age.stage import median_stage
     from bone_age.training.stages import _tables, age_curve, read_total, weak_loss
 
     std = load_standard()

@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from bone_age.standard import load_standard, parse_sex
 from bone_age._resources import assets_dir
+from bone_age.hand.standard import load_standard, parse_sex
 
 STD = load_standard()
 # stages (1-based) in the standard's bone order: Radius, Ulna, MCPFirst, MCPThird, MCPFifth, PIPFirst, PIPThird,

@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..io import Film
+from ..card import DetectorSpec
+from ..io import Film, FilmSource
 from ..io.film import as_film
 from ..registry import default_model, list_models, load_model, resolve_device
 from .classify import RegionClassifier
-from .layout import view_of
-from .regions import cut_regions, load_region_rule
+from .regions import cut_regions, load_region_rule, view_of
 from .results import BoneScanResult, Hotspot, RegionFinding
 
 __all__ = ["BoneScanReader", "read_scan", "kind_of"]
@@ -45,7 +45,7 @@ class BoneScanReader:
     def model_versions(self) -> dict[str, str]:
         return {m.name: m.sha256 for m in [self.classifier.model] + ([self.detector] if self.detector else [])}
 
-    def read(self, source: str | Path | np.ndarray | Film, kind: str = "auto", view: str | None = None) -> BoneScanResult:
+    def read(self, source: FilmSource, kind: str = "auto", view: str | None = None) -> BoneScanResult:
         """Read one scan or crop. ``view`` 'ANT'/'POST' (else taken from the file or folder name, e.g. chestRPOST)."""
         film = as_film(source)
         src = film.meta.source
@@ -64,7 +64,7 @@ class BoneScanReader:
     def _region(self, film: Film, view: str) -> BoneScanResult:
         p, = self.classifier.probabilities([film.pixels])
         region = Path(film.meta.source).parent.name or "region"
-        trained_on = self.classifier.model.card.get("regions", [])
+        trained_on = self.classifier.regions
         notes = () if region in trained_on else (f"the region classifier was trained on {', '.join(trained_on)} crops; "
                                                  f"{region!r} may be another region",)
         return BoneScanResult(film.meta.source, "region", view, (self._finding(region, view, p),),
@@ -87,11 +87,11 @@ class BoneScanReader:
 
     @torch.no_grad()
     def _hotspots(self, pixels: np.ndarray) -> tuple[Hotspot, ...]:
-        card = self.detector.card
+        spec = self.detector.card.section(DetectorSpec)
         x = torch.from_numpy(np.repeat(pixels[None], 3, 0)).to(self.device)
         out = self.detector.module([x])[0]
-        keep = out["scores"] >= float(card.get("score_threshold", 0.5))
-        return tuple(Hotspot(card["classes"][int(lab) - 1], round(float(s), 4), tuple(round(float(v), 1) for v in b))
+        keep = out["scores"] >= spec.instance_score_threshold
+        return tuple(Hotspot(spec.classes[int(lab) - 1], round(float(s), 4), tuple(round(float(v), 1) for v in b))
                      for b, lab, s in zip(out["boxes"][keep].cpu(), out["labels"][keep].cpu(), out["scores"][keep].cpu()))
 
 
@@ -100,7 +100,7 @@ def _reader(device: str) -> BoneScanReader:
     return BoneScanReader(device=device)
 
 
-def read_scan(source: str | Path | np.ndarray | Film, kind: str = "auto", view: str | None = None,
+def read_scan(source: FilmSource, kind: str = "auto", view: str | None = None,
               device: str = "auto") -> BoneScanResult:
     """One call: read a bone-scan region crop or whole-body scan with the shipped models (loaded once)."""
     return _reader(device).read(source, kind, view)

@@ -5,6 +5,7 @@ import cv2
 import numpy as np
 import torch
 
+from ..card import ClassifierSpec
 from ..registry import LoadedModel
 from ..transforms import sigmoid, to_model_input
 
@@ -25,15 +26,14 @@ class RegionClassifier:
 
     def __init__(self, model: LoadedModel):
         self.model = model
-        card = model.card
-        self.input_hw = tuple(card["input_hw"])
-        self.calibration = tuple(card.get("platt", (1.0, 0.0)))
-        self.threshold = float(card["threshold"])
+        spec = model.card.section(ClassifierSpec)
+        self.input_hw, self.calibration, self.threshold = spec.input_hw, spec.platt, spec.threshold
+        self.regions = spec.regions
 
     @torch.no_grad()
     def probabilities(self, crops: list[np.ndarray]) -> np.ndarray:
         """Calibrated P(abnormal uptake) for each crop (float pixels in [0, 1])."""
-        x = torch.from_numpy(np.stack([to_model_input(normalise_counts(c, self.input_hw)) for c in crops]))
+        x = torch.from_numpy(np.stack([to_model_input(normalise_counts(c, self.input_hw), self.model.card.normalization) for c in crops]))
         dev = next(self.model.module.parameters()).device
         logits = self.model.module(x.to(dev)).float().cpu().numpy()[:, 0]
         a, b = self.calibration

@@ -10,7 +10,7 @@ import numpy as np
 
 from .._resources import assets_dir
 
-__all__ = ["RegionRule", "load_region_rule", "cut_regions"]
+__all__ = ["RegionRule", "load_region_rule", "cut_regions", "view_of"]
 
 
 @dataclass(frozen=True)
@@ -51,3 +51,9 @@ def cut_regions(pixels: np.ndarray, view: str, rule: RegionRule | None = None) -
         if x2 - x1 >= 4:
             out[name] = (x1, y1, x2, y2)
     return out
+
+
+def view_of(name: str) -> str:
+    """'ANT' or 'POST' from a region or folder name (``chestRPOST`` -> POST), '' when it does not say."""
+    upper = name.upper()
+    return next((v for v in ("POST", "ANT") if upper.endswith(v) or f"{v}/" in upper or f"_{v}" in upper), "")

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from .._serial import JsonMixin
+from ..results import Shape, SummaryLine, row_for
 
 __all__ = ["RegionFinding", "Hotspot", "BoneScanResult"]
 
@@ -42,3 +44,29 @@ class BoneScanResult(JsonMixin):
     detector: str = ""
     notes: tuple[str, ...] = ()
     model_versions: dict[str, str] = field(default_factory=dict)
+
+    BATCH_FIELDS: ClassVar[list[str]] = ["path", "status", "reason", "kind", "view", "region", "p_abnormal", "abnormal",
+                                         "threshold", "region_box", "hotspots", "detector", "notes"]
+
+    def summary_lines(self) -> list[SummaryLine]:
+        lines = [(f"{f.region} ({f.view or 'view unknown'})", f"P(abnormal uptake) {f.probability:.2f} -> "
+                  f"{'abnormal' if f.abnormal else 'normal'}") for f in self.regions]
+        if self.kind == "wholebody":
+            lines.append(("Whole-body detector", self.detector))
+        return lines + [("", n) for n in self.notes]
+
+    def shapes(self) -> list[Shape]:
+        shapes = [Shape("rect", f.box_xyxy, (255, 60, 60) if f.abnormal else (0, 200, 0), f"{f.region} {f.probability:.2f}")
+                  for f in self.regions if f.box_xyxy]
+        return shapes + [Shape("rect", h.box_xyxy, (255, 0, 255), f"{h.label} {h.score:.2f}") for h in self.hotspots]
+
+    def batch_row(self, path: str) -> dict:
+        """The first region's finding (a crop has one; a whole-body scan has its chest region)."""
+        values = dict(kind=self.kind, view=self.view, detector=self.detector, notes="; ".join(self.notes),
+                      hotspots=" ".join(f"{h.label}:{h.score:.2f}@{','.join(f'{v:.0f}' for v in h.box_xyxy)}"
+                                        for h in self.hotspots))
+        if self.regions:
+            f = self.regions[0]
+            values.update(region=f.region, p_abnormal=f.probability, abnormal=f.abnormal, threshold=f.threshold,
+                          region_box=",".join(map(str, f.box_xyxy)) if f.box_xyxy else "")
+        return row_for(self.BATCH_FIELDS, path, **values)

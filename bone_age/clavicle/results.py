@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import cv2
 import numpy as np
 
 from .._serial import JsonMixin
+from ..results import Shape, SummaryLine, row_for
 
-__all__ = ["ClavicleSide", "ClavicleResult"]
+__all__ = ["SIDES", "ClavicleSide", "ClavicleResult"]
+
+SIDES = ("right", "left")  # the patient's; channel order of every mask stack and model output
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,31 @@ class ClavicleResult(JsonMixin):
     warnings: tuple[str, ...] = ()
     model_versions: dict[str, str] = field(default_factory=dict)
     read_inverted: bool = False  # the file stores bone dark and was read inverted
+
+    BATCH_FIELDS: ClassVar[list[str]] = ["path", "status", "reason", "pixel_spacing_mm"] + [
+        f"{s}_{k}" for s in SIDES for k in ("found", "area_px", "length_px", "area_mm2", "length_mm")] + ["warnings"]
+    COLORS: ClassVar[dict[str, tuple[int, int, int]]] = {"right": (0, 200, 255), "left": (255, 120, 0)}
+
+    def summary_lines(self) -> list[SummaryLine]:
+        lines = []
+        for s in self.sides:
+            name = f"{s.side.capitalize()} clavicle"
+            if not s.found:
+                lines.append((name, "not found"))
+            elif s.length_mm is not None:
+                lines.append((name, f"length {s.length_mm:.1f} mm, area {s.area_mm2:.0f} mm²"))
+            else:
+                lines.append((name, f"length {s.length_px:.0f} px, area {s.area_px:.0f} px"))
+        return lines + [("", w) for w in self.warnings]
+
+    def shapes(self) -> list[Shape]:
+        return [Shape("poly", s.contour_xy, self.COLORS[s.side], f"{s.side} clavicle") for s in self.sides if s.found]
+
+    def batch_row(self, path: str) -> dict:
+        values = {f"{s.side}_{k}": getattr(s, k) for s in self.sides
+                  for k in ("found", "area_px", "length_px", "area_mm2", "length_mm")}
+        return row_for(self.BATCH_FIELDS, path, pixel_spacing_mm=self.pixel_spacing_mm,
+                       warnings="; ".join(self.warnings), **values)
 
     def mask(self, side: str) -> np.ndarray:
         """The filled outline of ``side`` as a uint8 mask of the film's size."""

@@ -10,14 +10,14 @@ import numpy as np
 import torch
 
 from .._resources import assets_dir
-from ..io import Film
+from ..card import SegmenterSpec
+from ..io import FilmSource
 from ..io.film import as_film
 from ..outline import largest_outline
 from ..polarity import INVERTED_WARNING, bone_bright, polarity_check
 from ..registry import LoadedModel, default_model, load_model, resolve_device
 from ..transforms import sigmoid, to_model_input
-from .layout import SIDES
-from .results import ClavicleResult, ClavicleSide
+from .results import SIDES, ClavicleResult, ClavicleSide
 
 __all__ = ["ClavicleSegmenter", "segment", "band_input", "measure"]
 
@@ -59,20 +59,20 @@ class ClavicleSegmenter:
         self.device = resolve_device(device)
         self.polarity = polarity_check(polarity, self.device)
         self.model = model if isinstance(model, LoadedModel) else load_model(model or default_model("clavicle"), self.device)
-        self.rule = self.model.card.get("band_rule") or band_rule()  # the framing the model was trained on
+        self.rule = self.model.card.section(SegmenterSpec).band_rule or band_rule()  # the framing the model was trained on
 
     @torch.no_grad()
     def probabilities(self, pixels: np.ndarray) -> np.ndarray:
         """(2, H, W) per-pixel probabilities (patient's right, left) over the whole film (zero below the band)."""
         x, rows = band_input(pixels, self.rule)
         dev = next(self.model.module.parameters()).device
-        logits = self.model.module(torch.from_numpy(to_model_input(x))[None].to(dev))[0].float().cpu().numpy()
+        logits = self.model.module(torch.from_numpy(to_model_input(x, self.model.card.normalization))[None].to(dev))[0].float().cpu().numpy()
         out = np.zeros((2, *pixels.shape), np.float32)
         for i in range(2):
             out[i, :rows] = cv2.resize(sigmoid(logits[i]).astype(np.float32), (pixels.shape[1], rows), interpolation=cv2.INTER_LINEAR)
         return out
 
-    def segment(self, source: str | Path | np.ndarray | Film, pixel_spacing_mm: float | None = None) -> ClavicleResult:
+    def segment(self, source: FilmSource, pixel_spacing_mm: float | None = None) -> ClavicleResult:
         """Outline and measure both clavicles. Spacing: the argument, else the file's (DICOM), else unknown (mm left empty)."""
         film = as_film(source)
         spacing = pixel_spacing_mm or film.meta.pixel_spacing_mm
@@ -84,8 +84,13 @@ class ClavicleSegmenter:
         if spacing is None:
             warnings += ("pixel spacing unknown: sizes in pixels only",)
         h, w = film.pixels.shape
-        versions = {m.name: m.sha256 for m in (self.model, self.polarity and self.polarity.model) if m}
-        return ClavicleResult(film.meta.source, h, w, sides, spacing, warnings, versions, inverted_p is not None)
+        return ClavicleResult(film.meta.source, h, w, sides, spacing, warnings, self.model_versions, inverted_p is not None)
+
+    read = segment  # the module protocol's name
+
+    @property
+    def model_versions(self) -> dict[str, str]:
+        return {m.name: m.sha256 for m in (self.model, self.polarity and self.polarity.model) if m}
 
 
 @lru_cache(maxsize=2)
@@ -93,6 +98,6 @@ def _segmenter(device: str) -> ClavicleSegmenter:
     return ClavicleSegmenter(device=device)
 
 
-def segment(source: str | Path | np.ndarray | Film, pixel_spacing_mm: float | None = None, device: str = "auto") -> ClavicleResult:
+def segment(source: FilmSource, pixel_spacing_mm: float | None = None, device: str = "auto") -> ClavicleResult:
     """One call: both clavicles of a frontal chest film with the shipped model (loaded once)."""
     return _segmenter(device).segment(source, pixel_spacing_mm)

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import torch
 
+from ..card import DetectorSpec
 from ..detection import fit_long_side
-from ..io import Film
+from ..io import FilmSource
 from ..io.film import as_film
 from ..outline import largest_outline
 from ..polarity import bone_bright, polarity_check
@@ -31,16 +31,19 @@ class FractureDetector:
         self.device = resolve_device(device)
         self.polarity = polarity_check(polarity, self.device)
         self.model = model if isinstance(model, LoadedModel) else load_model(model or default_model("fracture"), self.device)
-        card = self.model.card
-        self.max_side, self.threshold = int(card["max_size"]), float(card["threshold"])
-        self.show_score = float(card.get("instance_score_threshold", 0.3))
+        spec = self.model.card.section(DetectorSpec)
+        self.max_side, self.threshold, self.show_score = spec.max_size, spec.threshold, spec.instance_score_threshold
         film = optional_model("fracture_film", film_model, self.device)
         self.film = FilmClassifier(film) if film else None
         if self.film:
-            self.threshold = float(self.film.model.card["threshold"])
+            self.threshold = self.film.threshold
+
+    @property
+    def model_versions(self) -> dict[str, str]:
+        return {m.name: m.sha256 for m in [self.model] + [x.model for x in (self.film, self.polarity) if x]}
 
     @torch.no_grad()
-    def detect(self, source: str | Path | np.ndarray | Film) -> FractureResult:
+    def detect(self, source: FilmSource) -> FractureResult:
         film = as_film(source)
         px, inverted_p = bone_bright(self.polarity, film.pixels)
         small, s = fit_long_side(px, self.max_side)
@@ -57,13 +60,11 @@ class FractureDetector:
                 c = largest_outline(out["masks"][k, 0].cpu().numpy() >= 0.5) / s
                 contour = tuple((round(float(x), 1), round(float(y), 1)) for x, y in c)
             instances.append(FractureInstance(round(float(scores[k]), 4), box, contour))
-        versions = {self.model.name: self.model.sha256}
-        for extra in (self.film, self.polarity):
-            if extra:
-                versions[extra.model.name] = extra.model.sha256
         return FractureResult(film.meta.source, round(prob, 4), prob >= self.threshold, self.threshold, tuple(instances),
-                              versions, round(top, 4), None if p_film is None else round(p_film, 4), inverted_p is not None,
+                              self.model_versions, round(top, 4), None if p_film is None else round(p_film, 4), inverted_p is not None,
                               evidence)
+
+    read = detect  # the module protocol's name
 
 
 @lru_cache(maxsize=2)
@@ -71,6 +72,6 @@ def _detector(device: str) -> FractureDetector:
     return FractureDetector(device=device)
 
 
-def detect(source: str | Path | np.ndarray | Film, device: str = "auto") -> FractureResult:
+def detect(source: FilmSource, device: str = "auto") -> FractureResult:
     """One call: fracture probability, boxes and outlines on a film with the shipped model (loaded once)."""
     return _detector(device).detect(source)

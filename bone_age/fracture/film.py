@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..registry import LoadedModel
+from ..card import ClassifierSpec
 from ..classify import predict_logit_map
+from ..registry import LoadedModel
 from ..transforms import Letterbox, sigmoid
 from .evidence import film_evidence
 from .results import FractureEvidence
@@ -19,15 +20,16 @@ class FilmClassifier:
 
     def __init__(self, model: LoadedModel):
         self.model = model
-        self.size = int(model.card["input_size"])
-        self.views = int(model.card.get("test_time_views", 1))
-        self.a, self.b = (float(v) for v in model.card["platt"])
+        spec = model.card.section(ClassifierSpec)
+        self.size, self.views, self.threshold = spec.input_size, spec.test_time_views, spec.threshold
+        self.a, self.b = spec.platt
 
     def read(self, pixels: np.ndarray) -> tuple[float, FractureEvidence]:
         """The film's probability and the classifier's evidence map on the film (one pass over the views)."""
         dev = next(self.model.module.parameters()).device
         lb = Letterbox(self.size)(np.ascontiguousarray(pixels, dtype=np.float32))
-        logit_map = predict_logit_map(self.model.module, lb.image, dev, views=self.views)
+        logit_map = predict_logit_map(self.model.module, lb.image, dev, views=self.views,
+                                      norm=self.model.card.normalization)
         return float(sigmoid(self.a * float(logit_map.mean()) + self.b)), film_evidence(logit_map, lb, pixels.shape[:2])
 
     def probability(self, pixels: np.ndarray) -> float:

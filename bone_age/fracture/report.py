@@ -1,4 +1,4 @@
-"""Rows of the ``bone-age fracture`` batch output, and the optional overlay images."""
+"""The optional overlay images of ``bone-age fracture --overlays``."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,25 +7,9 @@ import cv2
 import numpy as np
 
 from .._atomic import write_image
-from ..batch import blank_row
 from .results import FractureResult
 
-__all__ = ["BATCH_FIELDS", "batch_row", "write_overlay"]
-
-BATCH_FIELDS = ["path", "status", "reason", "probability", "fractured", "threshold", "classifier_probability",
-                "detector_score", "n_instances", "boxes", "read_inverted", "evidence_peak_xy"]
-
-
-def batch_row(path: str, r: FractureResult | None = None, status: str = "scored", reason: str = "") -> dict:
-    row = blank_row(BATCH_FIELDS, path, status, reason)
-    if r is not None:
-        row.update(probability=r.probability, fractured=r.fractured, threshold=r.threshold,
-                   classifier_probability="" if r.classifier_probability is None else r.classifier_probability,
-                   detector_score=r.detector_score, n_instances=len(r.instances), read_inverted=r.read_inverted,
-                   boxes=" ".join(f"{i.score:.2f}@{','.join(f'{v:.0f}' for v in i.box_xyxy)}" for i in r.instances),
-                evidence_peak_xy="" if r.evidence is None else "{:.0f},{:.0f}".format(*r.evidence.peak_xy))
-    return row
-
+__all__ = ["write_overlay"]
 
 def write_overlay(folder: Path, stem: str, pixels: np.ndarray, r: FractureResult, max_side: int = 1200) -> Path:
     """``<stem>_fracture.png``: the film with boxes and outlines (written atomically), and on a film called

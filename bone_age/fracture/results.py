@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from .._serial import JsonMixin
+from ..results import Shape, SummaryLine, row_for
 
 __all__ = ["FractureEvidence", "FractureInstance", "FractureResult"]
 
@@ -50,7 +52,39 @@ class FractureResult(JsonMixin):
     read_inverted: bool = False
     evidence: FractureEvidence | None = None
 
+    BATCH_FIELDS: ClassVar[list[str]] = [
+        "path", "status", "reason", "probability", "fractured", "threshold", "classifier_probability", "detector_score",
+        "n_instances", "boxes", "read_inverted", "evidence_peak_xy"]
+
     @property
     def evidence_outline(self) -> tuple[tuple[float, float], ...]:
         """The evidence outline to draw: only on a film called fractured."""
         return self.evidence.outline_xy if self.fractured and self.evidence is not None else ()
+
+    def summary_lines(self) -> list[SummaryLine]:
+        verdict = "fracture suspected" if self.fractured else "no fracture found"
+        source = "whole-film classifier" if self.classifier_probability is not None else "highest instance score"
+        lines = [("Fracture probability", f"{self.probability:.2f} ({verdict}; threshold {self.threshold:.2f}; {source})"),
+                 ("Detector", f"highest instance score {self.detector_score:.2f}, instances shown: {len(self.instances)}")]
+        if self.evidence_outline:
+            lines.append(("Cyan outline", "where the whole-film classifier's evidence for a fracture is strongest (a "
+                                          "pointer, not a segmentation)"))
+        if self.read_inverted:
+            lines.append(("Grey scale inverted", "the file shows bone dark, so it was read inverted"))
+        return lines
+
+    def shapes(self) -> list[Shape]:
+        shapes = [Shape("poly", self.evidence_outline, (0, 255, 255), "classifier evidence")] if self.evidence_outline else []
+        for i in self.instances:
+            shapes.append(Shape("rect", i.box_xyxy, (255, 60, 60), f"fracture {i.score:.2f}"))
+            if i.contour_xy:
+                shapes.append(Shape("poly", i.contour_xy, (255, 200, 0)))
+        return shapes
+
+    def batch_row(self, path: str) -> dict:
+        return row_for(self.BATCH_FIELDS, path, probability=self.probability, fractured=self.fractured,
+                       threshold=self.threshold, classifier_probability=self.classifier_probability,
+                       detector_score=self.detector_score, n_instances=len(self.instances),
+                       read_inverted=self.read_inverted,
+                       boxes=" ".join(f"{i.score:.2f}@{','.join(f'{v:.0f}' for v in i.box_xyxy)}" for i in self.instances),
+                       evidence_peak_xy=None if self.evidence is None else "{:.0f},{:.0f}".format(*self.evidence.peak_xy))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Union
 
 import numpy as np
 
@@ -11,7 +12,7 @@ from ..errors import UnreadableFilm
 from ..results import FilmMeta
 from . import dicom, raster
 
-__all__ = ["Film", "read_film", "film_from_array", "as_film"]
+__all__ = ["Film", "FilmSource", "read_film", "film_from_array", "as_film"]
 
 _logger = logging.getLogger(__name__)
 _READERS = (dicom, raster)
@@ -54,7 +55,10 @@ def read_film(path: str | Path) -> Film:
     raise UnreadableFilm(f"not a recognised image (tried: {', '.join(tried)})", path)
 
 
-def as_film(source: str | Path | np.ndarray | Film) -> Film:
+FilmSource = Union[str, Path, np.ndarray, Film]  # what every reader takes: a path, an array or a Film
+
+
+def as_film(source: FilmSource) -> Film:
     """A Film from a path (read), an in-memory image (wrapped) or a Film (as is): what every API call accepts."""
     if isinstance(source, Film):
         return source

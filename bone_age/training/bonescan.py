@@ -8,11 +8,11 @@ import cv2
 import numpy as np
 
 from ..bonescan.classify import normalise_counts
-from ..bonescan.layout import RegionCrop, read_region_crops, read_wholebody
 from ..classify import predict_logits
 from ..io import read_film
 from ..nets import ImageClassifier
 from ..transforms import sigmoid
+from .bonescan_data import RegionCrop, read_region_crops, read_wholebody
 from .classifier import fit_binary
 from .common import save_model, start_run, with_imagenet_encoder
 from .metrics import fit_platt, threshold_at_specificity

@@ -10,11 +10,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..clavicle.layout import ClavicleCase, load_masks, read_cases
 from ..clavicle.segmenter import band_input, band_rule
 from ..io import read_film
 from ..nets import UNet
 from ..transforms import to_model_input
+from .clavicle_data import ClavicleCase, load_masks, read_cases
 from .common import EpochLog, make_optimizer, save_model, snapshot, start_run, step, with_imagenet_encoder
 from .splits import split_of
 

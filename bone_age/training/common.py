@@ -17,6 +17,7 @@ from safetensors.torch import save_file
 
 from ..errors import UnreadableFilm
 from ..registry import LoadedModel, file_sha256, load_model
+from ..transforms import NORM
 
 _logger = logging.getLogger(__name__)
 T, R = TypeVar("T"), TypeVar("R")
@@ -39,8 +40,8 @@ def load_start(init: str | None, task: str) -> LoadedModel | None:
     if not init:
         return None
     start = load_model(init)
-    if start.card.get("task") != task:
-        raise ValueError(f"--init {init}: a {start.card.get('task')!r} model, not a {task!r} model")
+    if start.card.task != task:
+        raise ValueError(f"--init {init}: a {start.card.task!r} model, not a {task!r} model")
     return start
 
 
@@ -138,10 +139,11 @@ def save_model(model: torch.nn.Module, out: Path, card: dict) -> Path:
     save_file(state, str(tmp))
     os.replace(tmp, weights)
     os.chmod(weights, 0o644)
-    card = dict(card, name=out.name, weights=weights.name, sha256=file_sha256(weights),
-                size_mb=round(weights.stat().st_size / 1e6, 2),
-                created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                command=card.get("command") or " ".join(["bone-age"] + sys.argv[1:]))
+    card = {"input_norm": {"mean": NORM.mean, "std": NORM.std}, "command": " ".join(["bone-age-train"] + sys.argv[1:]),
+            **card,
+            "name": out.name, "weights": weights.name, "sha256": file_sha256(weights),
+            "size_mb": round(weights.stat().st_size / 1e6, 2),
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     card_path.write_text(json.dumps(card, indent=1))
     _logger.info("saved %s (%s MB) and %s", weights, card["size_mb"], card_path)
     return weights

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import roc_curve
 
-from ..fracture.layout import FracAtlasImage, read_fracatlas
 from .common import load_start, pick_device, start_note, start_run, update_card
 from .detection import DetectionSample, predict, train_detector
+from .fracture_data import FracAtlasImage, read_fracatlas
 from .splits import split_of
 
 _logger = logging.getLogger(__name__)

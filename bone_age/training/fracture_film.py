@@ -9,14 +9,14 @@ import cv2
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from ..fracture.layout import read_fracatlas
+from ..classify import predict_logits
 from ..io import read_film
 from ..nets import ImageClassifier
 from ..transforms import sigmoid, whole_film
-from ..classify import predict_logits
 from .classifier import fit_binary
 from .common import keep_readable, load_start, save_model, start_note, start_run, starting_weights
 from .fracture import SPLIT_TEXT, image_split, youden_threshold
+from .fracture_data import read_fracatlas
 from .metrics import fit_platt
 
 _logger = logging.getLogger(__name__)
@@ -52,9 +52,9 @@ def train_fracture_film(data: Path, out: Path, *, epochs: int = 6, size: int = 5
     ``backbone``: the timm EfficientNet-Lite (default: the start model's, else efficientnet_lite0)."""
     rng, dev = start_run(out, overwrite, seed, device)
     start = load_start(init, "fracture_film")
-    if start and backbone and backbone != start.card["backbone"]:
-        raise ValueError(f"--backbone {backbone}: {init} is an {start.card['backbone']}; leave --backbone out to go on from it")
-    backbone = start.card["backbone"] if start else backbone or "efficientnet_lite0"
+    if start and backbone and backbone != start.card.backbone:
+        raise ValueError(f"--backbone {backbone}: {init} is an {start.card.backbone}; leave --backbone out to go on from it")
+    backbone = start.card.backbone if start else backbone or "efficientnet_lite0"
     imgs = read_fracatlas(Path(data))
     if limit:
         imgs = [imgs[i] for i in rng.permutation(len(imgs))[:limit]]

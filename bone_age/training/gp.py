@@ -11,13 +11,14 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from ..gp import cut_frame, hand_box, squash
+from ..card import GPSpec
+from ..hand.gp import cut_frame, hand_box, squash
 from ..io import read_film
 from ..nets import GlobalRegressor
 from ..transforms import to_model_input
 from .augment import random_photometric
-from .common import (EpochLog, load_start, make_optimizer, save_model, snapshot, start_note, start_run, starting_weights,
-                     step)
+from .common import (EpochLog, load_start, make_optimizer, save_model, snapshot, start_note, start_run,
+                     starting_weights, step)
 from .film_cache import FilmCache, localizer_identity
 from .rsna import AgedFilm, load_rsna_299
 from .splits import split_of
@@ -94,7 +95,7 @@ def train_gp(rsna299: Path, out: Path, *, epochs: int = 4, size: int | None = No
         raise ValueError(f"framing must be 'film' or 'hand', not {framing!r}")
     rng, dev = start_run(out, overwrite, seed, device)
     start = load_start(init, "gp")
-    size = size or (int(start.card["input_size"]) if start else 192)
+    size = size or (start.card.section(GPSpec).input_size if start else 192)
     films = load_rsna_299(Path(rsna299))
     if limit:
         films = films[:limit]
@@ -103,10 +104,10 @@ def train_gp(rsna299: Path, out: Path, *, epochs: int = 4, size: int | None = No
     _logger.info("gp: %d train, %d validation films on %s", len(train), len(val), dev)
     boxes, located_by = None, None
     if framing == "hand":
-        from ..pipeline import Engine
+        from ..hand.pipeline import Engine
 
         localizer = Engine(gp=False, device=str(dev)).localizer
-        located_by = [m.card["name"] for m in (localizer.model, localizer.gate and localizer.gate.model) if m]
+        located_by = [m.name for m in (localizer.model, localizer.gate and localizer.gate.model) if m]
         boxes = hand_boxes(train + val, localizer, cache)
     x_train, x_val = _load(train, size, boxes), _load(val, size, boxes)
     y = torch.tensor([(f.boneage_months - MEAN_MONTHS) / SD_MONTHS for f in train])

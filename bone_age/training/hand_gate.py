@@ -13,15 +13,16 @@ import numpy as np
 import torch
 from sklearn.metrics import roc_auc_score
 
-from ..clavicle.layout import read_cases
-from ..fracture.layout import read_fracatlas
+from ..classify import predict_logits
 from ..io import read_film
 from ..nets import ImageClassifier
 from ..transforms import sigmoid, to_model_input, whole_film
-from ..classify import predict_logits
 from .clavicle import case_split
-from .common import EpochLog, keep_readable, make_optimizer, save_model, snapshot, start_run, step, with_imagenet_encoder
+from .clavicle_data import read_cases
+from .common import (EpochLog, keep_readable, make_optimizer, save_model, snapshot, start_run, step,
+                     with_imagenet_encoder)
 from .fracture import image_split
+from .fracture_data import read_fracatlas
 from .splits import reserved_ids, split_of
 
 _logger = logging.getLogger(__name__)

@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..heatmaps import decode_heatmaps, soft_argmax
+from ..hand.heatmaps import decode_heatmaps, soft_argmax
 from ..nets import HeatmapNet
 from ..transforms import to_model_input, warp_affine_area
 from .augment import apply_affine_points, random_affine, random_photometric
-from .common import (EpochLog, load_start, make_optimizer, save_model, snapshot, start_note, start_run, starting_weights,
-                     step)
+from .common import (EpochLog, load_start, make_optimizer, save_model, snapshot, start_note, start_run,
+                     starting_weights, step)
 from .landmarks import KEYPOINTS, LandmarkFilm, load_landmark_films
 from .splits import split_of
 
@@ -129,10 +129,10 @@ def calibrate_hand_threshold(data: Path, model_name: str, models_root: Path | No
 
     Non-hand films are not used, so the rejection rate measured on them stays an honest test.
     """
-    from ..io.film import film_from_array
-    from ..localize import Localizer
-    from ..registry import _load_cached, load_model, model_card
     from .._resources import models_dir
+    from ..hand.localize import Localizer
+    from ..io.film import film_from_array
+    from ..registry import _load_cached, load_model, model_card
     from .common import update_card
 
     films = [f for f in load_landmark_films(Path(data), consistent_only=True) if split_of(f.id) == "val"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..regions import load_region_rule
+from ..hand.regions import load_region_rule
 from .landmarks import KEYPOINTS, load_landmark_films
 from .splits import split_of
 

@@ -10,10 +10,10 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from ..hand.localize import Localizer
+from ..hand.regions import load_region_rule
+from ..hand.results import Region
 from ..io import Film, read_film
-from ..localize import Localizer
-from ..regions import load_region_rule
-from ..results import Region
 from .film_cache import FilmCache, localizer_identity
 from .rsna import AgedFilm
 

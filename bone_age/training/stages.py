@@ -11,18 +11,18 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from ..localize import Localizer
+from ..card import StageSpec
+from ..hand.localize import Localizer
+from ..hand.regions import crop_region
+from ..hand.scoring import median_stage
+from ..hand.standard import RusChnStandard, load_standard
 from ..nets import StageNet
-from ..regions import crop_region
 from ..registry import load_model
-from ..stage import median_stage
-from ..standard import RusChnStandard, load_standard
 from ..transforms import to_model_input
 from .augment import random_photometric
 from .common import (EpochLog, load_start, make_optimizer, save_model, snapshot, start_note, start_run,
                      starting_weights, step, train_mode_frozen_bn, with_imagenet_encoder)
-from .rsna import load_rsna_299
-from .rsna import load_rsna_hands
+from .rsna import load_rsna_299, load_rsna_hands
 from .splits import split_of
 from .stage_data import RSNA_ASPECT, StageFilm, load_rus_chn_tree, localize_films, read_crop
 
@@ -221,7 +221,7 @@ def train_weak(roots: list[Path], out: Path, *, localizer: str, epochs: int = 12
     pools globally, so a model goes on training at another side)."""
     rng, dev = start_run(out, overwrite, seed, device)
     start = load_start(init, "stages")
-    crop = crop or (int(start.card["crop_size"]) if start else 80)
+    crop = crop or (start.card.section(StageSpec).crop_size if start else 80)
     std = load_standard()
     cats, bone_cat, pts = _tables(std)
     full, low = weak_films([Path(r) for r in roots], Localizer(load_model(localizer, dev)), cache, limit)
@@ -307,7 +307,7 @@ def paired_gaps(std: RusChnStandard, stages: np.ndarray) -> dict[str, np.ndarray
 def paired_disagreement_limits(std: RusChnStandard, stages: np.ndarray, share: float = PAIRED_SHARE) -> dict[str, int]:
     """Per paired category, the smallest stage difference d >= 2 between its two bones that at most ``share`` of the
     validation films (``stages``: N x 13 read stages) reach; a film at or beyond it is warned about
-    (``pipeline._paired_apart``)."""
+    (``hand.warnings.paired_apart``)."""
     return {c: next(d for d in range(2, int(gap.max()) + 3) if (gap >= d).mean() <= share)
             for c, gap in paired_gaps(std, stages).items()}
 

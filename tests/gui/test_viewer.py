@@ -20,9 +20,16 @@ has_models = bool(list_models("localizer") and list_models("stages"))
 def window(qtbot):
     from gui.window import MainWindow
 
-    w = MainWindow(engine_factory=lambda **kw: __import__("bone_age.pipeline", fromlist=["Engine"]).Engine(device="cpu", **kw))
+    w = MainWindow(engine_factory=lambda **kw: __import__("bone_age.hand.pipeline", fromlist=["Engine"]).Engine(device="cpu", **kw))
     qtbot.addWidget(w)
     return w
+
+
+def _open(window, qtbot, path) -> bool:
+    """Open ``path`` (read in a worker) and wait for the outcome: True when the film is shown."""
+    window.open_path(path)
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith(("Opened", "Cannot open")), timeout=20000)
+    return window.statusBar().currentMessage().startswith("Opened")
 
 
 def test_app_icon_renders(qtbot):
@@ -33,10 +40,10 @@ def test_app_icon_renders(qtbot):
     assert image.pixelColor(32, 32).lightness() > 150  # the bone at the centre, drawn from the SVG
 
 
-def test_open_bad_file_shows_message(window, tmp_path):
+def test_open_bad_file_shows_message(window, qtbot, tmp_path):
     bad = tmp_path / "bad.png"
     bad.write_bytes(b"nothing")
-    assert not window.open_path(bad)
+    assert not _open(window, qtbot, bad)
     assert "Cannot open" in window.statusBar().currentMessage()
 
 
@@ -45,8 +52,8 @@ def test_assess_without_film(window):
     assert "Open a film first" in window.statusBar().currentMessage()
 
 
-def test_window_level_changes_display(window):
-    assert window.open_path(SAMPLE)
+def test_window_level_changes_display(window, qtbot):
+    assert _open(window, qtbot, SAMPLE)
     before = window.state.display_image().astype(int).sum()
     window.state.set_window(0.0, 0.3)
     assert window.state.display_image().astype(int).sum() > before
@@ -58,7 +65,7 @@ def test_assess_override_and_export(window, qtbot, tmp_path):
 
     from gui.window import regions_rect
 
-    assert window.open_path(SAMPLE)
+    assert _open(window, qtbot, SAMPLE)
     window.sex.setCurrentText("male")
     window.run_assessment()
     qtbot.waitUntil(lambda: window.state.assessment is not None, timeout=60000)
@@ -78,7 +85,9 @@ def test_assess_override_and_export(window, qtbot, tmp_path):
     b = window.state.assessment
     assert b.stages[0].stage == new_stage and b.stages[0].overridden and b.total_score != a.total_score
     assert str(b.total_score) in window.summary.text()
-    assert window.export_report(tmp_path / "r.pdf").read_bytes()[:5] == b"%PDF-"
+    window.export_report(tmp_path / "r.pdf")
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("Wrote"), timeout=30000)
+    assert (tmp_path / "r.pdf").read_bytes()[:5] == b"%PDF-"
     shot = window.grab().toImage()
     assert shot.width() > 0 and np.isfinite(b.bone_age_years)
 
@@ -89,7 +98,13 @@ def test_module_overlays_and_summaries_from_results():
     from bone_age.bonescan.results import BoneScanResult, Hotspot, RegionFinding
     from bone_age.clavicle.results import ClavicleResult, ClavicleSide
     from bone_age.fracture.results import FractureEvidence, FractureInstance, FractureResult
-    from gui.state import module_shapes, module_summary
+    from bone_age.summary import as_text
+
+    def module_shapes(result):
+        return result.shapes()
+
+    def module_summary(result):
+        return as_text(result.summary_lines())
 
     fr = FractureResult("f", 0.8, True, 0.4, (FractureInstance(0.8, (1, 2, 30, 40), ((1, 2), (30, 2), (30, 40))),))
     assert [s.kind for s in module_shapes(fr)] == ["rect", "poly"]
@@ -116,7 +131,7 @@ def test_bone_scan_module_runs_in_the_viewer(window, qtbot, tmp_path):
 
     crop = (np.random.default_rng(0).poisson(30, (165, 65))).astype(np.uint8)
     cv2.imwrite(str(tmp_path / "crop.png"), crop)
-    assert window.open_path(tmp_path / "crop.png")
+    assert _open(window, qtbot, tmp_path / "crop.png")
     window.module.setCurrentText("Bone scan")
     assert not window.table.isEnabled() and window.run_button.text() == "Run bone scan"
     window.run_assessment()
@@ -126,7 +141,7 @@ def test_bone_scan_module_runs_in_the_viewer(window, qtbot, tmp_path):
 
 @pytest.mark.skipif(not list_models("fracture"), reason="no shipped fracture model")
 def test_fracture_module_runs_in_the_viewer(window, qtbot):
-    assert window.open_path(SAMPLE)
+    assert _open(window, qtbot, SAMPLE)
     window.module.setCurrentText("Fracture")
     window.run_assessment()
     qtbot.waitUntil(lambda: window.state.module_result is not None, timeout=60000)
@@ -135,23 +150,23 @@ def test_fracture_module_runs_in_the_viewer(window, qtbot):
     assert window.state.module_result is None
 
 
-def test_a_film_read_inverted_is_shown_bone_bright(window):
+def test_a_film_read_inverted_is_shown_bone_bright(window, qtbot):
     from dataclasses import replace
 
     from test_report import fake_assessment
 
-    assert window.open_path(SAMPLE)
+    assert _open(window, qtbot, SAMPLE)
     as_stored = window.state.display_image().astype(int)
     window.state.set_assessment(replace(fake_assessment(), read_inverted=True))
     assert np.array_equal(window.state.display_image().astype(int), 255 - as_stored)
     from bone_age.fracture.results import FractureResult
-    from gui.state import module_summary
+    from bone_age.summary import as_text
 
     window.state.set_assessment(None)
     fracture = FractureResult("f", 0.2, False, 0.4, (), read_inverted=True)
     window.state.set_module_result(fracture)
     assert np.array_equal(window.state.display_image().astype(int), 255 - as_stored)
-    assert any("inverted" in line for line in module_summary(fracture))
+    assert any("inverted" in line for line in as_text(fracture.summary_lines()))
 
 
 def _read_unchecked_and_checked(window, qtbot, box) -> dict:
@@ -174,7 +189,7 @@ def test_read_as_stored_skips_the_polarity_check(window, qtbot, tmp_path):
     negative = tmp_path / "negative.png"
     adolescent = REPO / "assets" / "samples" / "IMG0000035.jpg"  # a hand found in either polarity
     Image.fromarray(255 - np.asarray(Image.open(adolescent).convert("L"))).save(negative)
-    assert window.open_path(negative)
+    assert _open(window, qtbot, negative)
     window.sex.setCurrentText("male")
     readings = _read_unchecked_and_checked(window, qtbot, window.as_stored)
     assert readings[False].read_inverted and readings[False].warnings[0].startswith("grey scale inverted")
@@ -188,7 +203,7 @@ def test_the_hand_read_on_a_two_hand_film_is_chosen(window, qtbot, tmp_path):
     both = tmp_path / "both.png"
     right = np.asarray(Image.open(REPO / "assets" / "samples" / "IMG0000035.jpg").convert("L"))  # a right hand
     Image.fromarray(np.ascontiguousarray(np.hstack([right[:, ::-1], right]))).save(both)
-    assert window.open_path(both)
+    assert _open(window, qtbot, both)
     window.sex.setCurrentText("male")
     read = {}
     for hand in ("right", "left"):
@@ -204,10 +219,43 @@ def test_the_hand_read_on_a_two_hand_film_is_chosen(window, qtbot, tmp_path):
 
 @pytest.mark.skipif(not (has_models and list_models("hand_gate")), reason="no shipped models")
 def test_skip_hand_film_check_reads_without_the_gate_and_says_so(window, qtbot):
-    assert window.open_path(REPO / "assets" / "samples" / "IMG0000035.jpg")
+    assert _open(window, qtbot, REPO / "assets" / "samples" / "IMG0000035.jpg")
     window.sex.setCurrentText("male")
     readings = _read_unchecked_and_checked(window, qtbot, window.no_hand_check)
     assert not any("hand-film check" in w for w in readings[False].warnings)
     assert any(w.startswith("read without the hand-film check") for w in readings[True].warnings)
     assert [s.stage for s in readings[True].stages] == [s.stage for s in readings[False].stages]
     assert set(window._engines) >= {(False, False), (False, True)}
+
+
+@pytest.mark.skipif(not has_models, reason="no shipped models")
+def test_the_event_loop_keeps_turning_while_a_film_is_read_assessed_and_exported(window, qtbot, tmp_path):
+    """A timer on the GUI thread ticks every 10 ms; during each long step it must keep ticking (the window paints)."""
+    from PyQt6.QtCore import QTimer
+
+    ticks = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(1))
+    timer.start(10)
+    window.sex.setCurrentText("male")
+    steps = [(lambda: window.open_path(SAMPLE), lambda: window.statusBar().currentMessage().startswith("Opened")),
+             (window.run_assessment, lambda: window.state.assessment is not None),
+             (lambda: window.export_report(tmp_path / "r.pdf"), lambda: window.statusBar().currentMessage().startswith("Wrote"))]
+    for start, finished in steps:
+        before = len(ticks)
+        start()
+        assert not finished()  # the call returned before the work was done: it runs in a worker
+        qtbot.waitUntil(finished, timeout=60000)
+        assert len(ticks) - before >= 3  # the loop turned while the worker ran
+    timer.stop()
+
+
+def test_a_missing_xcb_cursor_library_is_said_in_words(monkeypatch):
+    import gui
+
+    monkeypatch.setattr(gui.sys, "platform", "linux")
+    monkeypatch.setattr(gui.ctypes.util, "find_library", lambda name: None if name == "xcb-cursor" else f"lib{name}.so")
+    assert "apt install libxcb-cursor0 (" in gui.missing_system_library("xcb") and gui.missing_system_library("")
+    assert gui.missing_system_library("offscreen") is None
+    monkeypatch.setattr(gui.ctypes.util, "find_library", lambda name: f"lib{name}.so.0")
+    assert gui.missing_system_library("xcb") is None
