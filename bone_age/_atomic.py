@@ -1,6 +1,8 @@
 """Writing output files atomically: a temporary file beside the target, then a rename."""
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import cv2
@@ -10,11 +12,19 @@ __all__ = ["write_bytes", "write_image"]
 
 
 def write_bytes(path: Path, data: bytes) -> Path:
+    """Write ``data`` to a temporary file of its own beside ``path`` (two writers never share one), then rename it
+    over ``path``: a reader sees the old file or the new one, never a part."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.tmp"
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return path
 
 

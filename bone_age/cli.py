@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
 from . import __version__
 from .errors import BoneAgeError, NotAHandFilm
 from .hand.results import HANDS
+from .i18n import LANGUAGES, system_language
 from .modules import MODULES, Module
 from .results import row_for
 from .summary import as_text
@@ -59,18 +61,44 @@ def _cmd_assess(args: argparse.Namespace) -> int:
     from .io import read_film
 
     film = read_film(args.film)  # a missing or unreadable film is said before the models load
-    engine = MODULES["bone_age"].load(args.device, args.as_stored, gate=_gate(args))
+    store = None
+    if args.confirm:
+        from .hand.labels import LabelStore
+
+        store = LabelStore(args.labels)
+        store.check_writable()  # before the models load and the film is read
+    elif args.labels:
+        raise ValueError("--labels stores a reviewed film: give --confirm too (every bone then counts as reviewed)")
+    engine = MODULES["bone_age"].load(args.device, args.as_stored, gate=_gate(args), stages=args.stages)
     a = engine.assess(film, sex=args.sex, chronological_age=args.age, hand=args.hand)
+    read = {s.bone: s.stage for s in a.stages}
     if args.set_stage:
         a = override_stages(a, dict(_parse_override(x) for x in args.set_stage))
+    if store is not None:
+        store.crop_size = engine.classifier.crop_size
+        saved = store.save_review(film, a, args.reader, [s.bone for s in a.stages], read)
+        print(f"stored {len(saved)} reviewed bones in {store.root} "
+              f"({sum(e.status == 'corrected' for e in saved)} corrected)", file=sys.stderr)
     if args.report:
+        from .hand.labels import LabelStore, earlier_readings
+
         stem = Path(args.report) / Path(args.film).stem
-        pdf, png = write_pdf(stem.with_name(stem.name + ".pdf"), film, a), write_png(stem.with_name(stem.name + ".png"), film, a)
+        earlier = earlier_readings(store or LabelStore(args.labels), a, film)
+        pdf = write_pdf(stem.with_name(stem.name + ".pdf"), film, a, args.lang, earlier)
+        png = write_png(stem.with_name(stem.name + ".png"), film, a)
         print(f"wrote {pdf} and {png}", file=sys.stderr)  # stdout carries only the result (--json parses)
     if args.json:
         print(a.to_json(indent=1))
     else:
         _print_assessment(a)
+    return 0
+
+
+def _cmd_labels(args: argparse.Namespace) -> int:
+    from .hand.labels import LabelStore, summary_lines
+
+    for line in summary_lines(LabelStore(args.folder)):
+        print(line)
     return 0
 
 
@@ -93,7 +121,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
         print(f"warning: {args.patients_csv} has no row for {len(unnamed)} of {len(paths)} films (e.g. "
               f"{', '.join(p.name for p in unnamed[:3])}): their sex and age come from the film or --sex", file=sys.stderr)
     default_sex = parse_sex(args.sex) if args.sex else None
-    engine = module.load(args.device, args.as_stored, gate=_gate(args))
+    engine = module.load(args.device, args.as_stored, gate=_gate(args), stages=args.stages)
 
     def score(items):
         patients = [patient_for(table, path) for path, _ in items]
@@ -106,7 +134,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
                 continue
             if args.reports:
                 stem = Path(args.reports) / path.stem
-                write_pdf(stem.with_name(stem.name + ".pdf"), film, a)
+                write_pdf(stem.with_name(stem.name + ".pdf"), film, a, args.lang)
                 write_png(stem.with_name(stem.name + ".png"), film, a)
             rows.append(a.batch_row(str(path)))
         return rows
@@ -212,6 +240,12 @@ AS_STORED_HELP = ("read films as stored, without the grey-scale polarity check (
                   "bone dark, the right way round, with a warning)")
 
 
+def _labels_default() -> str:
+    from .hand.labels import labels_dir
+
+    return str(labels_dir())
+
+
 def _gate(args: argparse.Namespace) -> bool | None:
     """The engines' ``gate`` choice: the shipped hand-film check unless ``--no-hand-check``."""
     return False if args.no_hand_check else None
@@ -248,11 +282,19 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--age", type=float, help="chronological age in years (DICOM age/dates are used when absent)")
     a.add_argument("--set-stage", action="append", metavar="BONE=STAGE", help="override a bone's stage (repeatable)")
     a.add_argument("--report", metavar="DIR", help="write a PDF report and an annotated PNG into DIR")
+    a.add_argument("--lang", choices=list(LANGUAGES), default=system_language(),
+                   help="the report's language (default: the system's)")
     a.add_argument("--json", action="store_true", help="print the full result as JSON")
     a.add_argument("--device", default="auto", help="auto (GPU when present), cpu or cuda")
     a.add_argument("--as-stored", action="store_true", help=AS_STORED_HELP)
     a.add_argument("--hand", choices=HANDS, default="left", help=HAND_HELP)
     a.add_argument("--no-hand-check", action="store_true", help=NO_HAND_CHECK_HELP)
+    a.add_argument("--stages", metavar="NAME", help="the stage model to read with (default: the default one in models/)")
+    a.add_argument("--confirm", action="store_true",
+                   help="the reader has reviewed every bone (with --set-stage for those corrected): store all 13 in "
+                        "the label store")
+    a.add_argument("--labels", metavar="DIR", help=f"the label store for --confirm (default: {_labels_default()})")
+    a.add_argument("--reader", default=os.environ.get("USER") or "reader", help="the reader's name in the label store")
     a.set_defaults(func=_cmd_assess)
 
     commands = {"bone_age": _cmd_score, "fracture": _cmd_fracture, "clavicle": _cmd_clavicle, "bonescan": _cmd_bonescan}
@@ -269,8 +311,10 @@ def build_parser() -> argparse.ArgumentParser:
                          "its values win over the films' DICOM tags")
     sc.add_argument("--batch", type=int, default=8, help="films whose crops go through the stage model together")
     sc.add_argument("--reports", metavar="DIR", help="also write a PDF and an annotated PNG per film")
+    sc.add_argument("--lang", choices=list(LANGUAGES), default=system_language(), help="the reports' language")
     sc.add_argument("--hand", choices=HANDS, default="left", help=HAND_HELP)
     sc.add_argument("--no-hand-check", action="store_true", help=NO_HAND_CHECK_HELP)
+    sc.add_argument("--stages", metavar="NAME", help="the stage model to read with (default: the default one in models/)")
 
     bs = folder["bonescan"]
     bs.add_argument("--kind", choices=["auto", "region", "wholebody"], default="auto",
@@ -283,6 +327,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     fr = folder["fracture"]
     fr.add_argument("--overlays", metavar="DIR", help="also write a PNG per film with the boxes and outlines drawn")
+
+    lb = sub.add_parser("labels", help="the label store: counts per category and stage, readers, films, and how often "
+                                       "the model's stage agreed with the reader's")
+    lb.add_argument("folder", nargs="?", default=None, help=f"the store (default: {_labels_default()})")
+    lb.set_defaults(func=_cmd_labels)
 
     mo = sub.add_parser("models", help="list the shipped models and their held-out metrics")
     mo.set_defaults(func=_cmd_models)

@@ -14,10 +14,11 @@ from .results import Reader
 __all__ = ["Module", "MODULES", "module_by_title"]
 
 
-def _bone_age(device: str = "auto", polarity: bool | None = None, gate: bool | None = None) -> Reader:
+def _bone_age(device: str = "auto", polarity: bool | None = None, gate: bool | None = None,
+              stages: str | None = None) -> Reader:
     from .hand.pipeline import Engine
 
-    return Engine(device=device, polarity=polarity, gate=gate)
+    return Engine(stages=stages, device=device, polarity=polarity, gate=gate)
 
 
 def _fracture(device: str = "auto", polarity: bool | None = None) -> Reader:

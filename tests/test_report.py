@@ -3,6 +3,7 @@ import re
 import zlib
 
 import numpy as np
+import pytest
 
 from bone_age.hand.report import annotate, write_pdf, write_png
 from bone_age.hand.results import Assessment, BoneStage, Region
@@ -121,3 +122,60 @@ def test_a_film_read_inverted_is_drawn_bone_bright():
     stored_inverted = annotate(1.0 - pixels, replace(a, read_inverted=True)).astype(int)
     assert np.abs(stored_inverted - annotate(pixels, a).astype(int)).max() <= 1
     assert np.abs(annotate(1.0 - pixels, a).astype(int) - annotate(pixels, a).astype(int)).mean() > 50
+
+
+def test_person_names_are_written_for_people():
+    from bone_age.hand.report import person_name
+
+    assert person_name("张^小明") == "张 小明"
+    assert person_name("Zhang^Xiaoming=张^小明") == "Zhang Xiaoming (张小明)"
+    assert person_name("=王^芳") == "王芳" and person_name(None) == "-" and person_name("Doe^John^^^") == "Doe John"
+
+
+def test_interpretation_follows_the_documented_convention():
+    from bone_age.hand.interpretation import ADVANCED, DELAYED, NORMAL, interpret, load_convention
+
+    c = load_convention()
+    assert "doi:10.5402/2013/874570" in c.source and c.limit_years == 2.0
+    assert interpret(2.5, "within").verdict == ADVANCED and interpret(-2.01, "within").verdict == DELAYED
+    assert interpret(1.9, "within").verdict == NORMAL and interpret(1.9, "within").difference_sd == 1.9
+    assert interpret(None, "within") is None and interpret(3.0, "below") is None  # at the range's end: not stated
+    a = fake_assessment()  # chronological age 3.0, bone age from stage 3 everywhere
+    from bone_age.hand.scoring import override_stages
+
+    assert override_stages(a, {"Radius": 4}).interpretation == interpret(
+        override_stages(a, {"Radius": 4}).bone_age_minus_chronological_years, override_stages(a, {"Radius": 4}).range_flag)
+
+
+def test_the_chart_draws_the_band_the_point_and_earlier_readings():
+    from reportlab.graphics.shapes import Circle, Polygon
+
+    from bone_age.hand.chart import age_chart
+
+    d = age_chart((8.0, 9.5), [(6.0, 7.0), (7.0, 8.1)])
+    circles = [x for x in d.contents if isinstance(x, Circle)]
+    assert len(circles) == 3 and [round(c.r, 1) for c in circles] == [2.2, 2.2, 3.0]
+    assert any(isinstance(x, Polygon) for x in d.contents)
+    assert len([x for x in age_chart(None).contents if isinstance(x, Circle)]) == 0
+
+
+def test_the_report_in_chinese_shows_chinese_text_and_the_patient_name(tmp_path):
+    import shutil
+    import subprocess
+    from dataclasses import replace
+
+    from bone_age.results import FilmMeta
+
+    if not shutil.which("pdftotext"):
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    film = film_from_array(np.random.default_rng(0).random((400, 360)).astype(np.float32), "synthetic.png")
+    meta = FilmMeta("synthetic.png", "png", "uint8", 400, 360, patient_name="张^小明", patient_id="P1")
+    a = replace(fake_assessment(), film=meta)
+    for lang in ("zh_CN", "en"):
+        pdf = write_pdf(tmp_path / f"r_{lang}.pdf", film, a, lang=lang, earlier=[(2.0, 2.5)])
+        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+        assert "张 小明" in text  # the DICOM name, '^' as a space, in both languages
+        if lang == "zh_CN":
+            assert "骨龄报告" in text and "桡骨" in text and "生活年龄" in text
+        else:
+            assert "RUS-CHN bone age report" in text and "Radius" in text

@@ -11,6 +11,7 @@ from ..io.film import Film
 from ..overlay import stage_color
 from ..results import FilmMeta, Shape, SummaryLine, row_for
 from ..summary import fmt_age
+from .interpretation import Interpretation
 
 HANDS = ("left", "right")  # a Localization's hand_side; the hand read when a film holds both
 
@@ -165,11 +166,12 @@ class Assessment(JsonMixin):
     film: FilmMeta | None = None
     read_inverted: bool = False  # the file stores bone dark; the film was read (and is drawn) inverted
     agreement: Agreement | None = None  # the stage model's held-out agreement, to read the bone age with
+    interpretation: Interpretation | None = None  # advanced / within normal limits / delayed, when the age is known
 
     BATCH_FIELDS: ClassVar[list[str]] = [
         "path", "status", "reason", "sex", "chronological_age_years", "bone_age_years", "range_flag", "total_score",
         "bone_age_minus_chronological_years", "gp_bone_age_years", "held_out_half_within_months",
-        "held_out_90pct_within_months", "hand_side", "warnings", "stages", "time_ms"]
+        "held_out_90pct_within_months", "interpretation", "hand_side", "warnings", "stages", "time_ms"]
 
     def summary_lines(self) -> list[SummaryLine]:
         prefix = {"below": "≤ ", "above": "≥ "}.get(self.range_flag, "")
@@ -178,6 +180,8 @@ class Assessment(JsonMixin):
                  ("Bone age (RUS-CHN)", f"{prefix}{fmt_age(self.bone_age_years)}{flag}")]
         if self.bone_age_minus_chronological_years is not None:
             lines.append(("Bone age minus chronological age", f"{self.bone_age_minus_chronological_years:+.1f} y"))
+        if self.interpretation is not None:
+            lines.append(("Bone age against chronological age", self.interpretation.sentence()))
         if self.gp_bone_age_years is not None:
             lines.append(("Greulich-Pyle estimate (second opinion)", fmt_age(self.gp_bone_age_years)))
         if self.agreement is not None:
@@ -193,6 +197,7 @@ class Assessment(JsonMixin):
                       bone_age_years=self.bone_age_years, range_flag=self.range_flag, total_score=self.total_score,
                       bone_age_minus_chronological_years=self.bone_age_minus_chronological_years,
                       gp_bone_age_years=self.gp_bone_age_years, hand_side=self.hand_side,
+                      interpretation=self.interpretation and self.interpretation.verdict,
                       warnings="; ".join(self.warnings), stages=" ".join(f"{s.bone}={s.stage}" for s in self.stages),
                       time_ms=self.timings_ms.get("total"))
         if self.agreement is not None:  # how close held-out films read at about this age came to the radiologist

@@ -7,6 +7,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from .interpretation import Interpretation, interpret
 from .results import Assessment, BoneStage, Region
 from .standard import RusChnStandard, load_standard
 from .warnings import gp_warnings, settled
@@ -40,19 +41,20 @@ def read_stages(std: RusChnStandard, sex: str, regions: Sequence[Region], probab
 @dataclass(frozen=True)
 class Totals:
     """What the stages add up to: the RUS-CHN total, its bone age and range flag, and the difference to the
-    chronological age (years) when that is known."""
+    chronological age (years) with its interpretation when that is known."""
 
     total_score: int
     bone_age_years: float
     range_flag: str
     bone_age_minus_chronological_years: float | None
+    interpretation: Interpretation | None
 
 
 def totals(std: RusChnStandard, sex: str, stages: Sequence[BoneStage], chronological_age: float | None) -> Totals:
     total = sum(s.points for s in stages)
     age, flag = std.age_for_score(sex, total)
     diff = None if chronological_age is None else round(age - chronological_age, 2)
-    return Totals(total, age, flag, diff)
+    return Totals(total, age, flag, diff, interpret(diff, flag))
 
 
 def override_stages(assessment: Assessment, stages: Mapping[str, int]) -> Assessment:

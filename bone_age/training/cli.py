@@ -44,7 +44,18 @@ def run(args: argparse.Namespace) -> int:
         train_localizer(Path(args.data), Path(args.out), epochs=args.epochs, device=args.device, limit=args.limit,
                         overwrite=args.overwrite, init=args.init, lr=args.lr or 2e-3, rotate_deg=args.rotate,
                         min_scale=args.min_scale)
+    elif args.what == "stages" and args.rus_chn_root and args.init:
+        from .reader_labels import ShipRule, fine_tune_stages
+
+        weights, _ = fine_tune_stages(Path(args.rus_chn_root), Path(args.out), init=args.init, epochs=args.epochs,
+                                      lr=args.lr or 3e-4, rule=ShipRule(args.min_gain), force=args.force,
+                                      device=args.device, overwrite=args.overwrite)
+        if weights is None:
+            print("not written: the rule refused the fine-tuned model (--force writes it anyway)", file=sys.stderr)
+            return 3
     elif args.what == "stages" and args.rus_chn_root:
+        if args.data:
+            raise ValueError("--data beside --rus-chn-root (the weak loss as a regulariser) is not supported yet")
         from .stages import train_supervised
 
         _, metrics = train_supervised(Path(args.rus_chn_root), Path(args.out), epochs=args.epochs, device=args.device,
@@ -112,7 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
                                              "the RSNA 299 px repository root (gp), BS-80K region-crop root (bonescan) or "
                                              "whole-body root (bonescan-wholebody), JSRT/SCR or CRASS12 root (clavicle), "
                                              "FracAtlas root (fracture, fracture-film); hand-gate, polarity: several (rsna_hands, FracAtlas, JSRT)")
-    p.add_argument("--rus-chn-root", help="stages: the RUS-CHN stage-labelled crop set (supervised training)")
+    p.add_argument("--rus-chn-root", help="stages: a tree of stage-labelled crops (the RUS-CHN crop set, or a label "
+                                          "store): supervised training, or with --init fine-tuning a shipped model")
     p.add_argument("--localizer", help="stages (weak): the localizer model that cuts the crops (default: the default one)")
     p.add_argument("--cache", help="stages (weak), gp --framing hand: JSON file caching the localizer's output per film (reused only by the same localizer weights)")
     p.add_argument("--framing", choices=["film", "hand"], default="film",
@@ -155,6 +167,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.add_argument("--limit", type=int, default=None, help="use only the first N films (smoke tests)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing model of the same name")
+    p.add_argument("--force", action="store_true",
+                   help="stages from reader labels (--rus-chn-root with --init): write the model even when the rule "
+                        "printed before training refuses it (the card says so)")
+    p.add_argument("--min-gain", type=float, default=0.02,
+                   help="stages from reader labels: the least rise in exact agreement on the held-out films that ships "
+                        "(default 0.02)")
     return p
 
 

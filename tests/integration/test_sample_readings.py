@@ -42,7 +42,8 @@ def _reading(engine, stem, sex, age, hand, overrides) -> dict:
         return {"error": type(exc).__name__, "reason": exc.reason}
     if overrides:
         a = override_stages(a, overrides)
-    out = json.loads(a.to_json())
+    text = a.to_json().replace(json.dumps(str(REPO))[1:-1] + "/", "")  # paths relative to the checkout
+    out = json.loads(text)
     out.pop("timings_ms")
     return out
 
