@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import logging
-import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from ._atomic import write_bytes
 from .errors import BoneAgeError, UnreadableFilm
 from .io import Film, read_film
 
@@ -51,16 +52,15 @@ def read_rows(out: Path) -> list[dict]:
 
 
 def _write_rows(out: Path, rows: list[dict], fields: list[str]) -> None:
-    tmp = out.parent / f".{out.name}.tmp"
-    with open(tmp, "w", newline="") as f:
-        if out.suffix == ".jsonl":
-            for r in rows:
-                f.write(json.dumps(r) + "\n")
-        else:
-            w = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
-            w.writeheader()
-            w.writerows(rows)
-    os.replace(tmp, out)
+    """All rows to ``out`` at once (``_atomic.write_bytes``: a temporary file of this writer's own, then a rename)."""
+    buf = io.StringIO(newline="")
+    if out.suffix == ".jsonl":
+        buf.writelines(json.dumps(r) + "\n" for r in rows)
+    else:
+        w = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+    write_bytes(out, buf.getvalue().encode("utf-8"))
 
 
 def _read(path: Path) -> Film | BoneAgeError:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from html import escape
+from typing import Callable
 
 from .results import SummaryLine
 
@@ -18,8 +19,9 @@ def fmt_age(years: float | None) -> str:
     return f"{'-' if years < 0 else ''}{years:.1f} y ({y} y {m} m)"
 
 
-def as_text(lines: list[SummaryLine]) -> list[str]:
-    return [f"{label}: {text}" if label else text for label, text in lines]
+def as_text(lines: list[SummaryLine], translate: Callable[[str], str] = str) -> list[str]:
+    """'label: text' lines (a note alone), each part through ``translate`` (``i18n.translator(lang)``)."""
+    return [f"{translate(label)}: {translate(text)}" if label else translate(text) for label, text in lines]
 
 
 def as_markup(lines: list[SummaryLine]) -> list[str]:

@@ -76,3 +76,52 @@ class ViewerState:
         img = (np.clip((self.film.pixels - lo) / (hi - lo), 0, 1) * 255).astype(np.uint8)
         inverted = any(getattr(r, "read_inverted", False) for r in (self.assessment, self.module_result))
         return 255 - img if inverted else img
+
+
+@dataclass
+class Review:
+    """Review mode over an assessment: the bone in focus, the bones confirmed or set, the stages the model read (to
+    tell corrected from confirmed). A film is reviewed when all 13 bones are."""
+
+    bones: tuple[str, ...]
+    model_stages: dict[str, int]
+    low_confidence: frozenset[str]
+    focus: int = 0
+    done: set[str] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, a: Assessment) -> "Review":
+        return cls(tuple(s.bone for s in a.stages), {s.bone: s.stage for s in a.stages},
+                   frozenset(s.bone for s in a.stages if s.low_confidence))
+
+    @property
+    def bone(self) -> str:
+        return self.bones[self.focus]
+
+    @property
+    def complete(self) -> bool:
+        return len(self.done) == len(self.bones)
+
+    def move(self, step: int) -> None:
+        self.focus = (self.focus + step) % len(self.bones)
+
+    def confirm(self) -> None:
+        """The bone in focus is reviewed; the focus moves to the next bone not yet reviewed."""
+        self.done.add(self.bone)
+        if not self.complete:
+            self.focus = next(i for k in range(1, len(self.bones) + 1)
+                              if self.bones[i := (self.focus + k) % len(self.bones)] not in self.done)
+
+    def next_unsure(self) -> bool:
+        """Focus the next bone read with low confidence and not yet reviewed; False when there is none."""
+        for k in range(1, len(self.bones) + 1):
+            i = (self.focus + k) % len(self.bones)
+            if self.bones[i] in self.low_confidence and self.bones[i] not in self.done:
+                self.focus = i
+                return True
+        return False
+
+    def status(self, bone: str, stage: int) -> str:
+        if bone not in self.done:
+            return "to review"
+        return "confirmed" if self.model_stages[bone] == stage else "corrected"

@@ -16,6 +16,16 @@ SAMPLE = REPO / "assets" / "samples" / "IMG0000111.jpg"  # a small hand on a lar
 has_models = bool(list_models("localizer") and list_models("stages"))
 
 
+@pytest.fixture(autouse=True)
+def own_settings(tmp_path, monkeypatch):
+    """Each test its own viewer settings and label store (nothing of the user's read or written)."""
+    from PyQt6.QtCore import QSettings
+
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+    monkeypatch.setenv("BONE_AGE_LABELS", str(tmp_path / "labels"))
+    monkeypatch.setenv("BONE_AGE_LANG", "en")
+
+
 @pytest.fixture
 def window(qtbot):
     from gui.window import MainWindow
@@ -30,6 +40,15 @@ def _open(window, qtbot, path) -> bool:
     window.open_path(path)
     qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith(("Opened", "Cannot open")), timeout=20000)
     return window.statusBar().currentMessage().startswith("Opened")
+
+
+def _assessed(window, qtbot, path, sex: str):
+    """Open ``path``, read it as ``sex`` and wait for the assessment."""
+    assert _open(window, qtbot, path)
+    window.sex.setCurrentText(sex)
+    window.run_assessment()
+    qtbot.waitUntil(lambda: window.state.assessment is not None, timeout=60000)
+    return window.state.assessment
 
 
 def test_app_icon_renders(qtbot):
@@ -65,11 +84,7 @@ def test_assess_override_and_export(window, qtbot, tmp_path):
 
     from gui.window import regions_rect
 
-    assert _open(window, qtbot, SAMPLE)
-    window.sex.setCurrentText("male")
-    window.run_assessment()
-    qtbot.waitUntil(lambda: window.state.assessment is not None, timeout=60000)
-    a = window.state.assessment
+    a = _assessed(window, qtbot, SAMPLE, "male")
     assert "Bone age (RUS-CHN)" in window.summary.text()
     assert a.agreement is not None and a.agreement.sentence(a.bone_age_years) in window.summary.text()
     labels = [it.sceneBoundingRect() for it in window.view.scene().items() if isinstance(it, QGraphicsTextItem)]
@@ -259,3 +274,76 @@ def test_a_missing_xcb_cursor_library_is_said_in_words(monkeypatch):
     assert gui.missing_system_library("offscreen") is None
     monkeypatch.setattr(gui.ctypes.util, "find_library", lambda name: f"lib{name}.so.0")
     assert gui.missing_system_library("xcb") is None
+
+
+def _keys(qtbot, window, *keys):
+    from PyQt6.QtCore import Qt
+
+    for k in keys:
+        if isinstance(k, str):
+            qtbot.keyClicks(window, k)
+        else:
+            qtbot.keyClick(window, k)
+    del Qt
+
+
+@pytest.mark.skipif(not has_models, reason="no shipped models")
+def test_review_all_13_bones_by_keyboard_stores_them_and_a_second_review_replaces_them(window, qtbot, tmp_path):
+    from PyQt6.QtCore import Qt
+
+    from bone_age.hand.labels import LabelStore
+
+    a = _assessed(window, qtbot, SAMPLE, "male")
+    qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    assert window.review is not None and not window.review_panel.isHidden() and window.review.bone == a.stages[0].bone
+    assert window.review_panel.crop.pixmap().width() > 0 and "1" in window.review_panel.title.text()
+    up = {s.bone: (Qt.Key.Key_Plus if s.stage < window.std.n_stages(s.bone) else Qt.Key.Key_Minus) for s in a.stages}
+    first, third = a.stages[0], a.stages[2]
+    _keys(qtbot, window, up[first.bone], Qt.Key.Key_Return)  # bone 1 corrected, confirmed; focus moves to bone 2
+    _keys(qtbot, window, Qt.Key.Key_Down, up[third.bone], Qt.Key.Key_Return)  # bone 3 corrected by +/-
+    assert window.review.done == {first.bone, third.bone} and window.review.bone == a.stages[3].bone  # the next one due
+    assert window.state.assessment.total_score != a.total_score  # the total follows live
+    for _ in range(11):
+        _keys(qtbot, window, Qt.Key.Key_Return)
+    assert window.review.complete
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("Film reviewed"), timeout=20000)
+    store = LabelStore(window.label_store().root)
+    entries = {e.bone: e for e in store.entries()}
+    assert len(entries) == 13 and {b for b, e in entries.items() if e.status == "corrected"} == {first.bone, third.bone}
+    b = window.state.assessment
+    assert all(entries[s.bone].stage_reader == s.stage for s in b.stages)
+    assert all((store.root / e.crop).is_file() and (store.root / e.context).is_file() for e in entries.values())
+    from bone_age.training.stages import train_supervised  # the store as it is: the supervised path reads it
+
+    weights, metrics = train_supervised(store.root, tmp_path / "m" / "stage.from_store", epochs=1, device="cpu")
+    assert weights.is_file() and metrics["all"]["n"] == 13
+
+    qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)  # again: the film's entries replaced
+    _keys(qtbot, window, "1")
+    for _ in range(13):
+        _keys(qtbot, window, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: len(LabelStore(store.root).entries()) == 13 and LabelStore(store.root).entries()[0].stage_reader == 1,
+                    timeout=20000)
+    assert len({e.film_sha256 for e in LabelStore(store.root).entries()}) == 1
+
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where the store's folder would be")
+    window.settings.setValue("labels_dir", str(blocker / "labels"))
+    qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    for _ in range(13):
+        _keys(qtbot, window, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("Cannot store the labels"), timeout=20000)
+    assert "cannot be written" in window.statusBar().currentMessage() and window.state.assessment is not None
+
+
+def test_the_viewer_speaks_chinese(window, qtbot):
+    from test_report import fake_assessment
+
+    window.set_language("zh_CN")
+    assert window.form.labelForField(window.sex).text() == "性别" and window.run_button.text() == "评估"
+    window.state.set_assessment(fake_assessment())
+    assert window.table.cellWidget(0, window.BONE_COL).text() == "桡骨"
+    assert "桡骨：分期置信度低（0.30）" in window.warnings.text() and "RUS-CHN 总分" in window.summary.text()
+    window.set_language("en")
+    assert window.form.labelForField(window.sex).text() == "Sex" and window.table.cellWidget(0, window.BONE_COL).text() == "Radius"
+    assert "Radius: low stage confidence (0.30)" in window.warnings.text()
