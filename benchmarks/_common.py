@@ -73,11 +73,13 @@ def reading_change_summary(rows: list[dict]) -> dict:
 def update_card_metrics(model: str, metrics: dict, command: str, key: str = "test_metrics") -> None:
     """Write held-out ``metrics`` (and the command that measured them) into the model's card under ``key``."""
     from bone_age._resources import models_dir
+    from bone_age.card import record_card
 
     path = models_dir() / f"{model}.json"
     card = json.loads(path.read_text())
     card[key] = dict(metrics, command=command)
     path.write_text(json.dumps(card, indent=1))
+    record_card(path)  # the card's new sha256 beside it, or the next load refuses it as edited
 
 
 def contact_sheet(tiles: list[np.ndarray], path: Path, tile: int = 320) -> None:

@@ -1,23 +1,35 @@
-"""Scoring a folder: find films, run a function on each with decoding overlapped, write rows atomically, resume."""
+"""Scoring a folder: find films, run a function on each with decoding overlapped, write rows atomically, resume.
+
+Before any film is read the output is checked: it must be writable, not locked by another run (a lock file beside
+it, taken for the whole run) and, when it exists, this command's own (the same columns), unless ``overwrite``.
+A film already in the output is skipped, matched by its resolved path or, for a folder moved since, by the sha256 of
+its file. Films decoded ahead are bounded by memory: each kept film is at most ``MAX_SIDE_PX`` square.
+"""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import logging
+import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from ._atomic import write_bytes
-from .errors import BoneAgeError, UnreadableFilm
+from .errors import BoneAgeError, OutputRefused, UnreadableFilm
 from .io import Film, read_film
+from .io.film import MAX_SIDE_PX
 
-__all__ = ["find_films", "BatchSummary", "run_batch", "read_rows", "FILM_SUFFIXES"]
+__all__ = ["find_films", "BatchSummary", "run_batch", "read_rows", "check_writable", "OutputLock", "FILM_SUFFIXES",
+           "SHA_FIELD", "READ_AHEAD_MB"]
 
 _logger = logging.getLogger(__name__)
 FILM_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".dcm", ".dicom", ".bmp", ""}
+SHA_FIELD = "sha256"  # every row's film file, for resuming after the folder moved
+READ_AHEAD_MB = 1024  # decoded films in flight at most this much memory (each at most MAX_SIDE_PX² float32)
 
 
 def find_films(folder: Path, recursive: bool = False) -> list[Path]:
@@ -40,15 +52,49 @@ class BatchSummary:
         return f"scored {self.scored}, rejected {self.rejected}, failed {self.failed}, already done {self.skipped}"
 
 
-def read_rows(out: Path) -> list[dict]:
-    """Rows already in a CSV or JSONL output (for resuming); none if the file is absent."""
+def check_writable(folder: Path) -> None:
+    """``OutputRefused`` unless files can be created in ``folder`` (created if absent): said before any film is read."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".bone-age-probe.{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise OutputRefused(f"cannot write there ({exc.strerror or exc}); nothing was read", folder) from None
+
+
+def read_rows(out: Path, fields: list[str] | None = None) -> list[dict]:
+    """Rows already in a CSV or JSONL output (for resuming); none if the file is absent. With ``fields``, an output
+    whose columns are others (another command's, or edited) is refused rather than rewritten."""
     out = Path(out)
     if not out.is_file():
         return []
+    try:
+        text = out.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise OutputRefused(f"the existing output cannot be read ({exc})", out) from None
     if out.suffix == ".jsonl":
-        return [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
-    with open(out, newline="") as f:
-        return list(csv.DictReader(f))
+        rows = []
+        for n, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError as exc:
+                    raise OutputRefused(f"line {n} is not JSON ({exc.msg}): the file is damaged; choose another "
+                                        "--out, or --overwrite to start it afresh", out) from None
+        columns = set().union(*(r.keys() for r in rows)) if rows else set()
+    else:
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        rows, columns = list(reader), set(reader.fieldnames or ())
+    if fields is not None and (rows or columns):
+        expected = set(fields)
+        if not (columns == expected or columns == expected - {SHA_FIELD}) or not all(isinstance(r, dict) for r in rows):
+            other = sorted(columns ^ expected)
+            raise OutputRefused(f"it is not this command's output (columns differ: {', '.join(other[:6])}"
+                                f"{' ...' if len(other) > 6 else ''}); choose another --out, or --overwrite to "
+                                "replace it", out)
+    return rows
 
 
 def _write_rows(out: Path, rows: list[dict], fields: list[str]) -> None:
@@ -63,13 +109,79 @@ def _write_rows(out: Path, rows: list[dict], fields: list[str]) -> None:
     write_bytes(out, buf.getvalue().encode("utf-8"))
 
 
-def _read(path: Path) -> Film | BoneAgeError:
+class OutputLock:
+    """``.<name>.lock`` beside an output for the length of a run; a second run on it is refused at once, naming the
+    process that holds it. A lock left by a process that is gone is taken over."""
+
+    def __init__(self, out: Path):
+        self.out = Path(out)
+        self.path = self.out.parent / f".{self.out.name}.lock"
+
+    def __enter__(self) -> "OutputLock":
+        self.owned = False
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                holder = self._holder()
+                if holder == os.getpid():  # this process holds it already (the command around the batch)
+                    return self
+                if holder is not None and _alive(holder):
+                    raise OutputRefused(f"another run (process {holder}) is writing this output; wait for it, or "
+                                        f"delete {self.path.name} if no run is going", self.out) from None
+                _logger.warning("%s: a lock left by a stopped run (process %s), taken over", self.out, holder)
+                self.path.unlink(missing_ok=True)
+                continue
+            with os.fdopen(fd, "w") as f:
+                f.write(str(os.getpid()))
+            self.owned = True
+            return self
+        raise OutputRefused(f"cannot take the lock {self.path.name}", self.out)
+
+    def _holder(self) -> int | None:
+        try:
+            return int(self.path.read_text().strip() or 0) or None
+        except (OSError, ValueError):
+            return None
+
+    def __exit__(self, *exc) -> None:
+        if self.owned:
+            self.path.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
     try:
-        return read_film(path)
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _read(path: Path) -> tuple[Film | BoneAgeError, str]:
+    try:
+        sha = file_sha256(path)
+    except OSError:
+        sha = ""
+    try:
+        return read_film(path), sha
     except BoneAgeError as exc:
-        return exc
+        return exc, sha
     except Exception as exc:  # a decoder's unexpected failure becomes a row, never a crash of the batch
-        return UnreadableFilm(f"{type(exc).__name__}: {exc}", path)
+        return UnreadableFilm(f"{type(exc).__name__}: {exc}", path), sha
+
+
+def _resolved(path: str | Path) -> str:
+    return str(Path(path).resolve())
 
 
 def run_batch(paths: Iterable[Path], out: Path, score: Callable[[list[tuple[Path, Film]]], list[dict]],
@@ -80,50 +192,60 @@ def run_batch(paths: Iterable[Path], out: Path, score: Callable[[list[tuple[Path
     films become ``error_row`` rows and the run goes on.
 
     Films already in ``out`` are skipped unless ``overwrite``. Rows are written atomically at least every
-    ``flush_every`` films and at the end. Inputs are only read. ``workers`` threads decode ahead of scoring.
+    ``flush_every`` films and at the end, each with the sha256 of its film. Inputs are only read. ``workers`` threads
+    decode ahead of scoring, as many films as ``READ_AHEAD_MB`` holds.
     """
     out = Path(out)
     if out.suffix not in (".csv", ".jsonl"):
         raise ValueError(f"output must end in .csv or .jsonl, got {out.name}")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    rows = [] if overwrite else read_rows(out)
-    done = {r["path"] for r in rows}
-    paths = [Path(p) for p in paths]
-    todo = [p for p in paths if str(p) not in done]
-    summary = BatchSummary(skipped=len(paths) - len(todo))
-    pending: list[tuple[Path, Film]] = []
-    since_flush = processed = 0
+    fields = list(fields) + ([SHA_FIELD] if SHA_FIELD not in fields else [])
+    check_writable(out.parent)
+    with OutputLock(out):
+        rows = [] if overwrite else read_rows(out, fields)
+        done_paths = {_resolved(r["path"]) for r in rows if r.get("path")}
+        done_shas = {r.get(SHA_FIELD) for r in rows} - {"", None}
+        paths = [Path(p) for p in paths]
+        todo = [p for p in paths if _resolved(p) not in done_paths]
+        if done_shas:  # a folder moved since: the same files under other paths
+            todo = [p for p in todo if file_sha256(p) not in done_shas]
+        summary = BatchSummary(skipped=len(paths) - len(todo))
+        pending: list[tuple[Path, Film, str]] = []
+        since_flush = processed = 0
 
-    def add(new_rows: list[dict]) -> None:
-        nonlocal since_flush, processed
-        for row in new_rows:
-            key = row.get("status") if row.get("status") in ("scored", "rejected") else "failed"
-            setattr(summary, key, getattr(summary, key) + 1)
-            rows.append(row)
-            processed += 1
-            if progress:
-                progress(processed, len(todo))
-        since_flush += len(new_rows)
-        if since_flush >= flush_every:
-            _write_rows(out, rows, fields)
-            since_flush = 0
+        def add(new_rows: list[dict], shas: list[str]) -> None:
+            nonlocal since_flush, processed
+            for row, sha in zip(new_rows, shas):
+                key = row.get("status") if row.get("status") in ("scored", "rejected") else "failed"
+                setattr(summary, key, getattr(summary, key) + 1)
+                rows.append(dict(row, **{SHA_FIELD: sha}))
+                processed += 1
+                if progress:
+                    progress(processed, len(todo))
+            since_flush += len(new_rows)
+            if since_flush >= flush_every:
+                _write_rows(out, rows, fields)
+                since_flush = 0
 
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for path, film in zip(todo, _prefetch(pool, todo, max(workers, batch))):
-            if isinstance(film, BoneAgeError):
-                add([error_row(path, film)])
-                continue
-            pending.append((path, film))
-            if len(pending) >= batch:
-                add(score(pending))
-                pending = []
-        if pending:
-            add(score(pending))
-    _write_rows(out, rows, fields)
+        def flush_pending() -> None:
+            add(score([(p, f) for p, f, _ in pending]), [s for _, _, s in pending])
+            pending.clear()
+
+        depth = max(1, min(max(workers, batch), READ_AHEAD_MB * 2**20 // (MAX_SIDE_PX**2 * 4)))
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            for path, (film, sha) in zip(todo, _prefetch(pool, todo, depth)):
+                if isinstance(film, BoneAgeError):
+                    add([error_row(path, film)], [sha])
+                    continue
+                pending.append((path, film, sha))
+                if len(pending) >= batch:
+                    flush_pending()
+            if pending:
+                flush_pending()
+        _write_rows(out, rows, fields)
     return summary
 
 
-def _prefetch(pool: ThreadPoolExecutor, paths: list[Path], depth: int) -> Iterator[Film | BoneAgeError]:
+def _prefetch(pool: ThreadPoolExecutor, paths: list[Path], depth: int) -> Iterator[tuple[Film | BoneAgeError, str]]:
     """Decode up to ``depth`` + 1 films ahead while the caller scores the current one."""
     futures = [pool.submit(_read, p) for p in paths[: depth + 1]]
     for i in range(len(paths)):

@@ -8,7 +8,9 @@ is kept as given. A field that is missing or of the wrong kind is a ``ModelFileM
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -17,7 +19,8 @@ from typing import Any, Callable, Mapping, TypeVar
 from .errors import ModelFileMismatch
 
 __all__ = ["ModelCard", "Normalization", "LocalizerSpec", "StageSpec", "AgreementFigures", "AgreementBandFigures",
-           "GPSpec", "Framing", "ClassifierSpec", "DetectorSpec", "SegmenterSpec", "read_card", "parse_card",
+           "GPSpec", "Framing", "ClassifierSpec", "DetectorSpec", "SegmenterSpec", "read_card", "parse_card", "record_card",
+           "CARD_SUMS",
            "TASK_SPECS"]
 
 S = TypeVar("S")
@@ -309,11 +312,49 @@ def parse_card(data: Mapping[str, Any], path: Path) -> ModelCard:
                      path=path, raw=MappingProxyType(dict(data)))
 
 
+CARD_SUMS = "cards.sha256"  # beside the cards: '<sha256>  <card file>' per line, as sha256sum writes
+
+
+def _recorded_sums(folder: Path) -> dict[str, str] | None:
+    path = folder / CARD_SUMS
+    if not path.is_file():
+        return None
+    sums = {}
+    for line in path.read_text().splitlines():
+        digest, _, name = line.strip().partition("  ")
+        if digest and name:
+            sums[name] = digest
+    return sums
+
+
+def record_card(path: Path) -> str:
+    """Record the sha256 of the card at ``path`` in ``cards.sha256`` beside it (after training or re-measuring it)."""
+    path = Path(path)
+    sums = _recorded_sums(path.parent) or {}
+    sums[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
+    text = "".join(f"{d}  {n}\n" for n, d in sorted(sums.items()))
+    tmp = path.parent / f".{CARD_SUMS}.{os.getpid()}.tmp"
+    tmp.write_text(text)
+    os.replace(tmp, path.parent / CARD_SUMS)
+    return sums[path.name]
+
+
 def read_card(path: Path) -> ModelCard:
-    """Read and check the card at ``path``."""
+    """Read and check the card at ``path``: where its folder records the cards' sha256 (``cards.sha256``), the card's
+    must match, so that a card edited by hand (a threshold, say) is refused rather than used."""
     path = Path(path)
     try:
-        data = json.loads(path.read_text())
+        raw = path.read_bytes()
+        data = json.loads(raw.decode("utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelFileMismatch(f"model card cannot be read: {exc}", path) from None
+    sums = _recorded_sums(path.parent)
+    if sums is not None:
+        digest = hashlib.sha256(raw).hexdigest()
+        if path.name not in sums:
+            raise ModelFileMismatch(f"the card is not recorded in {CARD_SUMS} beside it", path)
+        if sums[path.name] != digest:
+            raise ModelFileMismatch(f"the card was changed after it was written (sha256 {digest[:12]}... against "
+                                    f"{sums[path.name][:12]}... in {CARD_SUMS}): restore it, or record the change "
+                                    "(bone_age.card.record_card) if it was meant", path)
     return parse_card(data, path)

@@ -5,6 +5,7 @@ import argparse
 import logging
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import __version__
@@ -110,12 +111,17 @@ def _parse_override(text: str) -> tuple[str, int]:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
+    module = MODULES["bone_age"]
+    paths = _films_or_error(args)
+    with _checked_outputs(args, module.batch_fields):
+        return _score(args, module, paths)
+
+
+def _score(args: argparse.Namespace, module: Module, paths: list[Path]) -> int:
     from .hand.patient_table import films_without_row, patient_for, read_patient_table
     from .hand.report import write_pdf, write_png
     from .hand.standard import parse_sex
 
-    module = MODULES["bone_age"]
-    paths = _films_or_error(args)
     table = read_patient_table(args.patients_csv) if args.patients_csv else {}
     if args.patients_csv and (unnamed := films_without_row(table, paths)):
         print(f"warning: {args.patients_csv} has no row for {len(unnamed)} of {len(paths)} films (e.g. "
@@ -171,10 +177,33 @@ def _films_or_error(args: argparse.Namespace) -> list[Path]:
     return paths
 
 
+@contextmanager
+def _checked_outputs(args: argparse.Namespace, fields: list[str]):
+    """Before any model loads or film is read: the output's folder and every folder of extra files writable, the
+    output locked for this run (held until the command ends) and, when it exists, this command's own."""
+    from .batch import SHA_FIELD, OutputLock, check_writable, read_rows
+
+    out = Path(args.out)
+    if out.suffix not in (".csv", ".jsonl"):
+        raise ValueError(f"--out must end in .csv or .jsonl, got {out.name}")
+    extra = [Path(d) for d in (getattr(args, k, None) for k in ("reports", "overlays", "masks")) if d]
+    for folder in [out.parent] + extra:
+        check_writable(folder)
+    with OutputLock(out):
+        if not args.overwrite:
+            read_rows(out, list(fields) + [SHA_FIELD])
+        yield
+
+
 def _module_batch(args: argparse.Namespace, module: Module, inputs: dict | None = None, after=None) -> int:
     """A side module's folder command: its reader over every film, ``after(path, film, result)`` for the extra files
     a command writes; a film's own failure becomes its error row."""
     paths = _films_or_error(args)
+    with _checked_outputs(args, module.batch_fields):
+        return _module_rows(args, module, paths, inputs, after)
+
+
+def _module_rows(args: argparse.Namespace, module: Module, paths: list[Path], inputs: dict | None, after) -> int:
     reader = module.load(args.device, getattr(args, "as_stored", False))
 
     def score(items):

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["BoneAgeError", "UnreadableFilm", "NotAHandFilm", "FilmTooSmall", "ModelFileMismatch", "MissingSex"]
+__all__ = ["BoneAgeError", "UnreadableFilm", "NotAHandFilm", "FilmTooSmall", "ModelFileMismatch", "MissingSex",
+           "OutputRefused"]
 
 
 class BoneAgeError(Exception):
@@ -34,3 +35,8 @@ class ModelFileMismatch(BoneAgeError):
 
 class MissingSex(BoneAgeError):
     """RUS-CHN points depend on sex; none was given and the file carries none."""
+
+
+class OutputRefused(BoneAgeError):
+    """An output cannot be written, is locked by another run, or is not this command's: refused before any film is
+    read, and nothing is overwritten."""

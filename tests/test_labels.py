@@ -128,8 +128,13 @@ def test_the_summary_counts_and_measures_agreement(tmp_path):
 @pytest.mark.skipif(not __import__("bone_age.registry", fromlist=["list_models"]).list_models("stages"),
                     reason="no shipped stage model")
 def test_fine_tuning_ships_only_by_its_rule_and_names_the_held_out_films(tmp_path, capsys):
-    from bone_age.registry import default_model
+    import torch
+
+    from bone_age.registry import default_model, load_model
     from bone_age.training.reader_labels import ShipRule, fine_tune_stages, split_by_film
+
+    shipped = load_model(default_model("stages"), "cpu")
+    before = {k: v.clone() for k, v in shipped.module.state_dict().items()}
 
     store = LabelStore(tmp_path / "labels")
     for seed in range(4):
@@ -151,6 +156,7 @@ def test_fine_tuning_ships_only_by_its_rule_and_names_the_held_out_films(tmp_pat
     assert weights.is_file() and card["reader_label_metrics"]["forced"] and "written with --force" in card["choice"]
     assert card["default"] is False and sorted(card["reader_label_metrics"]["held_out_films"]) == sorted(held)
     from bone_age.hand.stage import StageClassifier
-    from bone_age.registry import load_model
 
     StageClassifier(load_model("stage.clinic_v1", root=tmp_path / "models"))  # the app reads it by name
+    after = shipped.module.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)  # the shipped model in memory was not trained

@@ -4,6 +4,7 @@ import pytest
 import torch
 from torch import nn
 
+from bone_age.card import record_card
 from bone_age.errors import ModelFileMismatch
 from bone_age.registry import default_model, list_models, load_model, register_architecture
 from bone_age.training.common import save_model
@@ -45,6 +46,7 @@ def test_pickle_weights_are_refused(tmp_path):
     torch.save({}, tmp_path / "pickled.v1.pt")
     card["weights"] = "pickled.v1.pt"
     (tmp_path / "pickled.v1.json").write_text(json.dumps(card))
+    record_card(tmp_path / "pickled.v1.json")
     with pytest.raises(ModelFileMismatch, match="safetensors"):
         load_model("pickled.v1", root=tmp_path)
 
@@ -54,6 +56,7 @@ def test_wrong_architecture_shape_and_unknown_name(tmp_path):
     card = json.loads((tmp_path / "wrong.v1.json").read_text())
     card["n_in"] = 5
     (tmp_path / "wrong.v1.json").write_text(json.dumps(card))
+    record_card(tmp_path / "wrong.v1.json")
     with pytest.raises(ModelFileMismatch, match="do not fit"):
         load_model("wrong.v1", root=tmp_path)
     with pytest.raises(ModelFileMismatch, match="no model card"):
@@ -80,3 +83,15 @@ def test_a_missing_or_undecided_default_says_what_to_do(tmp_path):
     _save(tmp_path, "tiny.v2")
     with pytest.raises(ModelFileMismatch, match="mark one \"default\": true"):
         default_model("tiny", tmp_path)
+
+
+def test_a_card_edited_by_hand_is_refused(tmp_path):
+    _save(tmp_path, "edited.v1")
+    path = tmp_path / "edited.v1.json"
+    card = json.loads(path.read_text())
+    card["threshold"] = 0.01  # a hand edit that would change every reading
+    path.write_text(json.dumps(card))
+    with pytest.raises(ModelFileMismatch, match="changed after it was written"):
+        load_model("edited.v1", root=tmp_path)
+    record_card(path)  # recorded on purpose: accepted
+    assert load_model("edited.v1", root=tmp_path).card.raw["threshold"] == 0.01

@@ -12,23 +12,41 @@ from ..results import FilmMeta
 NAME = "DICOM (pydicom)"
 
 
-def can_read(path: Path) -> bool:
-    with open(path, "rb") as f:
-        head = f.read(132)
+def can_read(path: Path, head: bytes) -> bool:
     return head[128:132] == b"DICM" or path.suffix.lower() in (".dcm", ".dicom")
 
 
-def read(path: Path) -> tuple[np.ndarray, FilmMeta]:
+def read(path: Path, max_pixels: int) -> tuple[np.ndarray, FilmMeta]:
+    """The film of a DICOM file; any failure of the file (a broken header, an unknown VR, short pixel data) is an
+    ``UnreadableFilm`` saying so."""
+    try:
+        return _read(path, max_pixels)
+    except UnreadableFilm:
+        raise
+    except Exception as exc:  # pydicom raises many kinds for a broken file: NotImplementedError, struct.error, ...
+        raise UnreadableFilm(f"broken DICOM file ({type(exc).__name__}: {exc})", path) from None
+
+
+def _read(path: Path, max_pixels: int) -> tuple[np.ndarray, FilmMeta]:
     import pydicom
     from pydicom.errors import InvalidDicomError
     from pydicom.pixels import apply_modality_lut, apply_voi_lut
 
+    with open(path, "rb") as f:
+        has_preamble = f.read(132)[128:132] == b"DICM"
     try:
-        ds = pydicom.dcmread(path, force=path.suffix.lower() in (".dcm", ".dicom"))
+        ds = pydicom.dcmread(path, force=not has_preamble)
     except (InvalidDicomError, EOFError, OSError, ValueError, KeyError) as exc:
         raise UnreadableFilm(f"not a readable DICOM file ({exc})", path) from None
     if "PixelData" not in ds:
+        if not has_preamble and not any(tag in ds for tag in (0x00080016, 0x00080060, 0x00280010, 0x00100020)):
+            raise UnreadableFilm("not a DICOM file (no DICM preamble and no DICOM data elements)", path)
         raise UnreadableFilm("DICOM file has no pixel data", path)
+    rows, cols = int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0)
+    if rows * cols > max_pixels:
+        from .raster import too_large
+
+        raise too_large(path, cols, rows, max_pixels)
     if int(ds.get("NumberOfFrames", 1) or 1) > 1:
         raise UnreadableFilm(f"multi-frame DICOM ({ds.NumberOfFrames} frames) is not a single film", path)
     photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2"))

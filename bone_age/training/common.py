@@ -16,6 +16,7 @@ import torch
 from safetensors.torch import save_file
 
 from ..errors import UnreadableFilm
+from ..card import record_card
 from ..registry import LoadedModel, file_sha256, load_model
 from ..transforms import NORM
 
@@ -145,6 +146,7 @@ def save_model(model: torch.nn.Module, out: Path, card: dict) -> Path:
             "size_mb": round(weights.stat().st_size / 1e6, 2),
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     card_path.write_text(json.dumps(card, indent=1))
+    record_card(card_path)
     _logger.info("saved %s (%s MB) and %s", weights, card["size_mb"], card_path)
     return weights
 
@@ -153,6 +155,7 @@ def update_card(card_path: Path, **fields) -> dict:
     card = json.loads(Path(card_path).read_text())
     card.update(fields)
     Path(card_path).write_text(json.dumps(card, indent=1))
+    record_card(Path(card_path))
     return card
 
 

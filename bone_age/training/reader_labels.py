@@ -2,6 +2,7 @@
 when it agrees with the readers better on films it never saw, by a rule printed before training."""
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import math
@@ -142,7 +143,7 @@ def fine_tune_stages(root: Path, out: Path, *, init: str, epochs: int = 5, lr: f
     print(f"{len(set(data.films)) - len(held)} films ({(~is_test).sum()} bones) to train on, {len(held)} held out "
           f"({is_test.sum()} bones)")
 
-    model = start.module.to(dev)
+    model = copy.deepcopy(start.module).to(dev)  # the loaded model is shared (cached): train a copy
     old = predict(model, images[is_test], cat_idx[is_test].tolist(), dev)
     train = np.flatnonzero(~is_test)
     opt, sched = make_optimizer(model, lr, epochs * math.ceil(len(train) / batch))
