@@ -2,8 +2,8 @@
 
 Before any film is read the output is checked: it must be writable, not locked by another run (a lock file beside
 it, taken for the whole run) and, when it exists, this command's own (the same columns), unless ``overwrite``.
-A film already in the output is skipped, matched by its resolved path or, for a folder moved since, by the sha256 of
-its file. Films decoded ahead are bounded by memory: each kept film is at most ``MAX_SIDE_PX`` square.
+A film already in the output is skipped, matched by its resolved path or, when the film a row names is gone (the
+folder moved), by the sha256 of its file: copies of one film under other names are each scored. Films decoded ahead are bounded by memory: each kept film is at most ``MAX_SIDE_PX`` square.
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import io
 import json
 import logging
 import os
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -203,11 +204,19 @@ def run_batch(paths: Iterable[Path], out: Path, score: Callable[[list[tuple[Path
     with OutputLock(out):
         rows = [] if overwrite else read_rows(out, fields)
         done_paths = {_resolved(r["path"]) for r in rows if r.get("path")}
-        done_shas = {r.get(SHA_FIELD) for r in rows} - {"", None}
+        # a row whose film is no longer where it was (the folder moved) matches one film of the same content
+        gone = Counter(r.get(SHA_FIELD) for r in rows if r.get("path") and not Path(r["path"]).exists())
+        gone.pop("", None), gone.pop(None, None)
         paths = [Path(p) for p in paths]
-        todo = [p for p in paths if _resolved(p) not in done_paths]
-        if done_shas:  # a folder moved since: the same files under other paths
-            todo = [p for p in todo if file_sha256(p) not in done_shas]
+        todo = []
+        for p in paths:
+            if _resolved(p) in done_paths:
+                continue
+            sha = file_sha256(p) if gone else ""
+            if gone.get(sha, 0) > 0:
+                gone[sha] -= 1
+                continue
+            todo.append(p)
         summary = BatchSummary(skipped=len(paths) - len(todo))
         pending: list[tuple[Path, Film, str]] = []
         since_flush = processed = 0

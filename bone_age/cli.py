@@ -88,10 +88,41 @@ def _cmd_assess(args: argparse.Namespace) -> int:
         pdf = write_pdf(stem.with_name(stem.name + ".pdf"), film, a, args.lang, earlier)
         png = write_png(stem.with_name(stem.name + ".png"), film, a)
         print(f"wrote {pdf} and {png}", file=sys.stderr)  # stdout carries only the result (--json parses)
+    if args.dicom_out:
+        from .pacs.objects import PatientFields, SourceStudy, result_datasets, write_datasets
+
+        study = SourceStudy.of(Path(args.film), PatientFields(args.patient_id or "", args.patient_name or ""))
+        written = write_datasets(Path(args.dicom_out), Path(args.film).stem, result_datasets(film, a, study, args.lang))
+        print(f"wrote {', '.join(str(p) for p in written)}", file=sys.stderr)
     if args.json:
         print(a.to_json(indent=1))
     else:
         _print_assessment(a)
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from .pacs.node import BoneAgeNode, parse_destination, queue_default
+
+    logging.getLogger("bone_age").setLevel(logging.INFO)
+    forward = parse_destination(args.forward) if args.forward else None
+    if forward is None and not args.outbox:
+        raise ValueError("give a destination for the results: --forward AE@HOST:PORT or --outbox DIR")
+    engine = MODULES["bone_age"].load(args.device, args.as_stored, gate=_gate(args), stages=args.stages)
+    allow = {a.strip() for a in args.allow.split(",") if a.strip()} if args.allow else None
+    node = BoneAgeNode(engine, args.ae, args.port, Path(args.queue or queue_default()), host=args.host, allow=allow,
+                       forward=forward, outbox=Path(args.outbox) if args.outbox else None, lang=args.lang)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    node.start()
+    print(f"bone-age node {args.ae} listening on {args.host}:{args.port} (stop with Ctrl+C or SIGTERM)",
+          file=sys.stderr, flush=True)
+    stop.wait()
+    node.stop()
     return 0
 
 
@@ -142,6 +173,10 @@ def _score(args: argparse.Namespace, module: Module, paths: list[Path]) -> int:
                 stem = Path(args.reports) / path.stem
                 write_pdf(stem.with_name(stem.name + ".pdf"), film, a, args.lang)
                 write_png(stem.with_name(stem.name + ".png"), film, a)
+            if args.dicom_out:
+                from .pacs.objects import SourceStudy, result_datasets, write_datasets
+
+                write_datasets(Path(args.dicom_out), path.stem, result_datasets(film, a, SourceStudy.of(path), args.lang))
             rows.append(a.batch_row(str(path)))
         return rows
 
@@ -186,7 +221,7 @@ def _checked_outputs(args: argparse.Namespace, fields: list[str]):
     out = Path(args.out)
     if out.suffix not in (".csv", ".jsonl"):
         raise ValueError(f"--out must end in .csv or .jsonl, got {out.name}")
-    extra = [Path(d) for d in (getattr(args, k, None) for k in ("reports", "overlays", "masks")) if d]
+    extra = [Path(d) for d in (getattr(args, k, None) for k in ("reports", "overlays", "masks", "dicom_out")) if d]
     for folder in [out.parent] + extra:
         check_writable(folder)
     with OutputLock(out):
@@ -313,6 +348,10 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--report", metavar="DIR", help="write a PDF report and an annotated PNG into DIR")
     a.add_argument("--lang", choices=list(LANGUAGES), default=system_language(),
                    help="the report's language (default: the system's)")
+    a.add_argument("--dicom-out", metavar="DIR", help="also write the results as DICOM: an SR, the PDF report "
+                                                      "encapsulated and the annotated film (secondary capture)")
+    a.add_argument("--patient-id", help="--dicom-out for a film that is not DICOM: the patient id to file it under")
+    a.add_argument("--patient-name", help="--dicom-out for a film that is not DICOM: the patient's name (DICOM PN)")
     a.add_argument("--json", action="store_true", help="print the full result as JSON")
     a.add_argument("--device", default="auto", help="auto (GPU when present), cpu or cuda")
     a.add_argument("--as-stored", action="store_true", help=AS_STORED_HELP)
@@ -341,6 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--batch", type=int, default=8, help="films whose crops go through the stage model together")
     sc.add_argument("--reports", metavar="DIR", help="also write a PDF and an annotated PNG per film")
     sc.add_argument("--lang", choices=list(LANGUAGES), default=system_language(), help="the reports' language")
+    sc.add_argument("--dicom-out", metavar="DIR", help="also write each film's results as DICOM (SR, PDF, SC)")
     sc.add_argument("--hand", choices=HANDS, default="left", help=HAND_HELP)
     sc.add_argument("--no-hand-check", action="store_true", help=NO_HAND_CHECK_HELP)
     sc.add_argument("--stages", metavar="NAME", help="the stage model to read with (default: the default one in models/)")
@@ -356,6 +396,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     fr = folder["fracture"]
     fr.add_argument("--overlays", metavar="DIR", help="also write a PNG per film with the boxes and outlines drawn")
+
+    sv = sub.add_parser("serve", help="a DICOM node: takes hand films from a PACS (C-STORE), sends back an SR, the PDF "
+                                      "report and the annotated film (C-STORE to --forward, or files in --outbox)")
+    sv.add_argument("--ae", default="BONEAGE", help="this node's AE title (default BONEAGE)")
+    sv.add_argument("--port", type=int, default=11112)
+    sv.add_argument("--host", default="0.0.0.0", help="address to listen on (default all)")
+    sv.add_argument("--forward", metavar="AE@HOST:PORT", help="where the results are sent by C-STORE")
+    sv.add_argument("--outbox", metavar="DIR", help="write the results here instead")
+    sv.add_argument("--allow", metavar="AE,...", help="the calling AE titles accepted (default: any)")
+    sv.add_argument("--queue", metavar="DIR", help="where received films wait (kept across restarts)")
+    sv.add_argument("--lang", choices=list(LANGUAGES), default=system_language(), help="the PDF report's language")
+    sv.add_argument("--device", default="auto", help="auto (GPU when present), cpu or cuda")
+    sv.add_argument("--stages", metavar="NAME", help="the stage model (default: the default one)")
+    sv.add_argument("--as-stored", action="store_true", help=AS_STORED_HELP)
+    sv.add_argument("--no-hand-check", action="store_true", help=NO_HAND_CHECK_HELP)
+    sv.set_defaults(func=_cmd_serve)
 
     lb = sub.add_parser("labels", help="the label store: counts per category and stage, readers, films, and how often "
                                        "the model's stage agreed with the reader's")

@@ -68,7 +68,7 @@ def read(path: Path, max_pixels: int) -> tuple[np.ndarray, FilmMeta]:
         what = f"{int(size.group(1)) / 1e6:.0f} megapixels" if size else "its size"
         raise UnreadableFilm(f"too large: {what} is over the cap of {max_pixels / 1e6:.0f} megapixels "
                              "($BONE_AGE_MAX_PIXELS raises it)", path) from None
-    except (OSError, UnidentifiedImageError, ValueError, SyntaxError, struct.error, EOFError) as exc:
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError, struct.error, EOFError, zlib.error) as exc:
         reason = "truncated: the image data ends early" if "truncated" in str(exc) else f"cannot decode image ({exc})"
         raise UnreadableFilm(reason, path) from None
     if arr.ndim != 2 or min(arr.shape) < 16:

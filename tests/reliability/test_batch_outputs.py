@@ -58,6 +58,9 @@ def test_resume_matches_resolved_paths_and_moved_folders(tmp_path, monkeypatch):
     assert moved.skipped == 5 and len(calls) == 4
     rows = list(csv.DictReader(open(out)))
     assert len(rows) == 5 and all(len(r["sha256"]) == 64 for r in rows)
+    twin = Path("moved") / "twin.png"  # a copy of a film under another name is a film of its own
+    twin.write_bytes((Path("moved") / "f0.png").read_bytes())
+    assert _run(sorted(Path("moved").glob("*.png")), out, calls).scored == 1 and calls[-1] == twin
 
 
 def test_an_output_that_is_not_this_commands_is_never_rewritten(tmp_path):
