@@ -11,9 +11,7 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
-import os
 import resource
-import shutil
 import signal
 import subprocess
 import sys

@@ -1,11 +1,13 @@
 """Per-film latency breakdown and folder throughput of the whole pipeline on this machine.
 
-    python benchmarks/speed.py [--films 200] [--device cpu]
+    python benchmarks/speed.py [--films 200] [--device cpu] [--runtime torch onnx]
 
 Single film: median of the engine's own timings (read, polarity, localize, crop, stage, score, gp) over --single
 films; "localize" includes the hand-film gate, whose own share is timed apart.
 Batch: the `bone-age score` machinery over --films RSNA films (decode overlapped with inference), and decode
-alone, to show which one limits throughput. Writes benchmarks/results/speed_<device>.json.
+alone, to show which one limits throughput. With several --runtime (torch, onnx: ONNX Runtime on exports made by
+`bone-age export onnx`, made here when missing) each is measured on the same films and their bone ages compared.
+Writes benchmarks/results/speed_<device>.json.
 """
 from __future__ import annotations
 
@@ -34,17 +36,42 @@ def main() -> None:
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--runtime", nargs="+", default=["torch"], choices=["torch", "onnx"])
     args = ap.parse_args()
     films = load_rsna_hands(DATA / "rsna_hands")[: args.films]
-    engine = Engine(device=args.device)
+    if "onnx" in args.runtime:
+        from bone_age.cli import main as cli
+
+        cli(["export", "onnx"])  # the exports of the shipped weights, where missing
+    runs = {rt: measure(films, args, rt) for rt in args.runtime}
+    result = {"device": args.device, "torch_threads": torch.get_num_threads(), "films": "rsna_hands JPEGs (long side up to 1024 px)",
+              "runtimes": {rt: r for rt, (r, _) in runs.items()}}
+    if len(runs) == 2:
+        (t, ages_t), (o, ages_o) = runs["torch"], runs["onnx"]
+        result["onnx_vs_torch"] = {
+            "single_film_ms": [t["single_film_median_ms"]["total"], o["single_film_median_ms"]["total"]],
+            "single_film_speedup": round(t["single_film_median_ms"]["total"] / o["single_film_median_ms"]["total"], 2),
+            "batch_films_per_s": [t["batch"]["films_per_s"], o["batch"]["films_per_s"]],
+            "batch_speedup": round(o["batch"]["films_per_s"] / t["batch"]["films_per_s"], 2),
+            "bone_ages_within_0.1_y": f"{sum(abs(a - b) <= 0.1 for a, b in zip(ages_t, ages_o))} of {len(ages_t)}",
+            "largest_bone_age_difference_y": round(max(abs(a - b) for a, b in zip(ages_t, ages_o)), 3)}
+    write_result(f"speed_{args.device}", result)
+    print(result)
+
+
+def measure(films, args, runtime: str) -> tuple[dict, list[float]]:
+    """Single-film breakdown and batch throughput with one runtime; and the bone ages of the single films."""
+    engine = Engine(device=args.device, runtime=runtime)
     engine.assess(read_film(films[0].path), sex="F")  # warm-up
 
-    timings = []
+    timings, ages = [], []
     for f in films[: args.single]:
         try:
-            timings.append(engine.assess(f.path, sex="M" if f.male else "F").timings_ms)
+            a = engine.assess(f.path, sex="M" if f.male else "F")
         except Exception:  # a rejected film has no breakdown
             continue
+        timings.append(a.timings_ms)
+        ages.append(a.bone_age_years)
     keys = ["read", "polarity", "localize", "crop", "stage", "score", "gp", "total"]
     single = {k: round(float(np.median([t[k] for t in timings if k in t])), 1) for k in keys if any(k in t for t in timings)}
     gate = engine.localizer.gate
@@ -78,15 +105,9 @@ def main() -> None:
                             failed, Assessment.BATCH_FIELDS,
                             workers=args.workers, batch=args.batch)
         batch_s = time.perf_counter() - t0
-    result = {
-        "device": args.device, "torch_threads": torch.get_num_threads(),
-        "single_film_median_ms": single, "single_films": len(timings),
-        "batch": {"films": len(films), "seconds": round(batch_s, 1), "films_per_s": round(len(films) / batch_s, 2),
-                  "decode_only_films_per_s": round(decode_fps, 2), "summary": summary.line()},
-        "films": "rsna_hands JPEGs (long side up to 1024 px)",
-    }
-    write_result(f"speed_{args.device}", result)
-    print(result)
+    return {"single_film_median_ms": single, "single_films": len(timings), "model_versions": engine.model_versions,
+            "batch": {"films": len(films), "seconds": round(batch_s, 1), "films_per_s": round(len(films) / batch_s, 2),
+                      "decode_only_films_per_s": round(decode_fps, 2), "summary": summary.line()}}, ages
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ folder moved), by the sha256 of its file: copies of one film under other names a
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import logging
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from ._atomic import write_bytes
+from ._hashing import file_sha256
 from .errors import BoneAgeError, OutputRefused, UnreadableFilm
 from .io import Film, read_film
 from .io.film import MAX_SIDE_PX
@@ -158,14 +158,6 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _read(path: Path) -> tuple[Film | BoneAgeError, str]:

@@ -70,7 +70,8 @@ def _cmd_assess(args: argparse.Namespace) -> int:
         store.check_writable()  # before the models load and the film is read
     elif args.labels:
         raise ValueError("--labels stores a reviewed film: give --confirm too (every bone then counts as reviewed)")
-    engine = MODULES["bone_age"].load(args.device, args.as_stored, gate=_gate(args), stages=args.stages)
+    engine = MODULES["bone_age"].load(args.device, args.as_stored, gate=_gate(args), stages=args.stages,
+                                      runtime=args.runtime)
     a = engine.assess(film, sex=args.sex, chronological_age=args.age, hand=args.hand)
     read = {s.bone: s.stage for s in a.stages}
     if args.set_stage:
@@ -126,6 +127,18 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from ._resources import models_dir
+    from .onnx_runtime import EXPORTABLE, export_model, onnx_dir
+    from .registry import list_models, load_model
+
+    out = Path(args.out) if args.out else onnx_dir(models_dir())
+    for task in EXPORTABLE:
+        for name in list_models(task):
+            print(f"exported {export_model(load_model(name, 'cpu'), out)}", file=sys.stderr)
+    return 0
+
+
 def _cmd_labels(args: argparse.Namespace) -> int:
     from .hand.labels import LabelStore, summary_lines
 
@@ -158,7 +171,7 @@ def _score(args: argparse.Namespace, module: Module, paths: list[Path]) -> int:
         print(f"warning: {args.patients_csv} has no row for {len(unnamed)} of {len(paths)} films (e.g. "
               f"{', '.join(p.name for p in unnamed[:3])}): their sex and age come from the film or --sex", file=sys.stderr)
     default_sex = parse_sex(args.sex) if args.sex else None
-    engine = module.load(args.device, args.as_stored, gate=_gate(args), stages=args.stages)
+    engine = module.load(args.device, args.as_stored, gate=_gate(args), stages=args.stages, runtime=args.runtime)
 
     def score(items):
         patients = [patient_for(table, path) for path, _ in items]
@@ -257,22 +270,42 @@ def _module_rows(args: argparse.Namespace, module: Module, paths: list[Path], in
     return _folder_batch(args, paths, score, lambda path, exc: _error_row(module, path, exc), module.batch_fields)
 
 
+def _dicom_after(args: argparse.Namespace, module: Module, write_files=None):
+    """The per-film extra files of a side module's command: its own (``write_files``), and with ``--dicom-out`` its
+    findings as DICOM (an SR and a secondary capture in the film's study)."""
+    if not (write_files or args.dicom_out):
+        return None
+
+    def after(path, film, r):
+        if write_files:
+            write_files(path, film, r)
+        if args.dicom_out:
+            from .pacs.objects import SourceStudy, module_datasets, write_datasets
+
+            write_datasets(Path(args.dicom_out), path.stem, module_datasets(film, r, SourceStudy.of(path), module.title))
+
+    return after
+
+
 def _cmd_bonescan(args: argparse.Namespace) -> int:
-    return _module_batch(args, MODULES["bonescan"], {"kind": args.kind, "view": args.view})
+    module = MODULES["bonescan"]
+    return _module_batch(args, module, {"kind": args.kind, "view": args.view}, after=_dicom_after(args, module))
 
 
 def _cmd_clavicle(args: argparse.Namespace) -> int:
     from .clavicle.report import write_masks
 
-    return _module_batch(args, MODULES["clavicle"], {"pixel_spacing_mm": args.pixel_spacing},
-                         after=(lambda path, film, r: write_masks(Path(args.masks), path.stem, r)) if args.masks else None)
+    module = MODULES["clavicle"]
+    masks = (lambda path, film, r: write_masks(Path(args.masks), path.stem, r)) if args.masks else None
+    return _module_batch(args, module, {"pixel_spacing_mm": args.pixel_spacing}, after=_dicom_after(args, module, masks))
 
 
 def _cmd_fracture(args: argparse.Namespace) -> int:
     from .fracture.report import write_overlay
 
-    return _module_batch(args, MODULES["fracture"], after=(
-        lambda path, film, r: write_overlay(Path(args.overlays), path.stem, film.pixels, r)) if args.overlays else None)
+    module = MODULES["fracture"]
+    overlays = (lambda path, film, r: write_overlay(Path(args.overlays), path.stem, film.pixels, r)) if args.overlays else None
+    return _module_batch(args, module, after=_dicom_after(args, module, overlays))
 
 
 def _cmd_models(args: argparse.Namespace) -> int:
@@ -297,6 +330,8 @@ def json_short(d: dict) -> str:
     return text if len(text) < 100 else text[:97] + "..."
 
 
+RUNTIME_HELP = ("torch, onnx (ONNX Runtime on the CPU, from `bone-age export onnx` of these weights) or auto (onnx "
+                "where such an export and onnxruntime are there, else torch)")
 HAND_HELP = "the hand read on a film that holds both side by side (RUS-CHN reads the left; default left)"
 NO_HAND_CHECK_HELP = ("read films the hand-film check turned away (a very dim or unusual exposure of a hand): the "
                       "localizer alone decides, and the result warns that no check was made")
@@ -358,6 +393,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--hand", choices=HANDS, default="left", help=HAND_HELP)
     a.add_argument("--no-hand-check", action="store_true", help=NO_HAND_CHECK_HELP)
     a.add_argument("--stages", metavar="NAME", help="the stage model to read with (default: the default one in models/)")
+    a.add_argument("--runtime", choices=["torch", "onnx", "auto"], default="torch", help=RUNTIME_HELP)
     a.add_argument("--confirm", action="store_true",
                    help="the reader has reviewed every bone (with --set-stage for those corrected): store all 13 in "
                         "the label store")
@@ -370,6 +406,9 @@ def build_parser() -> argparse.ArgumentParser:
     for name, m in MODULES.items():
         if m.checks_polarity:
             folder[name].add_argument("--as-stored", action="store_true", help=AS_STORED_HELP)
+        if name != "bone_age":
+            folder[name].add_argument("--dicom-out", metavar="DIR",
+                                      help="also write each film's findings as DICOM (an SR and a secondary capture)")
     sc = folder["bone_age"]
     sc.add_argument("--sex", help="F or M for every film without a sex of its own (DICOM tag or --patients-csv)")
     sc.add_argument("--patients-csv", "--sex-csv", dest="patients_csv", metavar="CSV",
@@ -384,6 +423,7 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--hand", choices=HANDS, default="left", help=HAND_HELP)
     sc.add_argument("--no-hand-check", action="store_true", help=NO_HAND_CHECK_HELP)
     sc.add_argument("--stages", metavar="NAME", help="the stage model to read with (default: the default one in models/)")
+    sc.add_argument("--runtime", choices=["torch", "onnx", "auto"], default="torch", help=RUNTIME_HELP)
 
     bs = folder["bonescan"]
     bs.add_argument("--kind", choices=["auto", "region", "wholebody"], default="auto",
@@ -412,6 +452,11 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--as-stored", action="store_true", help=AS_STORED_HELP)
     sv.add_argument("--no-hand-check", action="store_true", help=NO_HAND_CHECK_HELP)
     sv.set_defaults(func=_cmd_serve)
+
+    ex = sub.add_parser("export", help="export the bone-age reading's networks to ONNX (run with --runtime onnx)")
+    ex.add_argument("format", choices=["onnx"])
+    ex.add_argument("--out", metavar="DIR", help="where the exports go (default: models/onnx, where --runtime finds them)")
+    ex.set_defaults(func=_cmd_export)
 
     lb = sub.add_parser("labels", help="the label store: counts per category and stage, readers, films, and how often "
                                        "the model's stage agreed with the reader's")

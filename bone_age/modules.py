@@ -15,10 +15,10 @@ __all__ = ["Module", "MODULES", "module_by_title"]
 
 
 def _bone_age(device: str = "auto", polarity: bool | None = None, gate: bool | None = None,
-              stages: str | None = None) -> Reader:
+              stages: str | None = None, runtime: str = "torch") -> Reader:
     from .hand.pipeline import Engine
 
-    return Engine(stages=stages, device=device, polarity=polarity, gate=gate)
+    return Engine(stages=stages, device=device, polarity=polarity, gate=gate, runtime=runtime)
 
 
 def _fracture(device: str = "auto", polarity: bool | None = None) -> Reader:

@@ -24,9 +24,9 @@ class PolarityCheck(WholeFilmClassifier):
         return (np.ascontiguousarray(1.0 - pixels), p) if p >= self.threshold else (pixels, None)
 
 
-def polarity_check(choice: str | bool | None, device: str) -> PolarityCheck | None:
+def polarity_check(choice: str | bool | None, device: str, runtime: str = "torch") -> PolarityCheck | None:
     """The named check, the shipped one when ``choice`` is None or True and one is installed, or None (``False``)."""
-    model = optional_model("polarity", choice, device)
+    model = optional_model("polarity", choice, device, runtime)
     return PolarityCheck(model) if model else None
 
 

@@ -1,7 +1,6 @@
 """Model name -> card, architecture and weights. Weights are loaded from safetensors only, after a sha256 check."""
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -11,13 +10,14 @@ import torch
 from torch import nn
 
 from . import detection, nets  # noqa: F401  (they register the architectures)
+from ._hashing import file_sha256
 from ._resources import models_dir
 from .architectures import architecture_builder, known_architectures, register_architecture
 from .card import ModelCard, read_card
 from .errors import ModelFileMismatch
 
 __all__ = ["LoadedModel", "list_models", "load_model", "optional_model", "register_architecture", "model_card", "default_model",
-           "resolve_device", "NO_MODELS_HINT"]
+           "resolve_device", "amp_enabled", "autocast", "NO_MODELS_HINT"]
 
 _logger = logging.getLogger(__name__)
 
@@ -27,15 +27,34 @@ def resolve_device(device: str) -> str:
     return ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
 
 
+def amp_enabled(device: torch.device | str) -> bool:
+    """Mixed precision where it pays: on a CUDA device; never on the CPU (whose readings stay float32's)."""
+    return torch.device(device).type == "cuda"
+
+
+def autocast(device: torch.device | str):
+    """float16 autocast when ``amp_enabled(device)``, else a context that changes nothing."""
+    return torch.autocast(device_type=torch.device(device).type, dtype=torch.float16, enabled=amp_enabled(device))
+
+
 @dataclass(frozen=True)
 class LoadedModel:
+    """A model ready to run: its name, its card and its network (a torch module, or ``onnx_runtime.OnnxModule``
+    when ``runtime`` is 'onnx')."""
+
     name: str
     card: ModelCard
     module: nn.Module = field(repr=False)
+    runtime: str = "torch"
 
     @property
     def sha256(self) -> str:
         return self.card.sha256
+
+    @property
+    def version_key(self) -> str:
+        """The name a result's ``model_versions`` gives it: with the runtime when it is not torch."""
+        return self.name if self.runtime == "torch" else f"{self.name} ({self.runtime})"
 
 
 def list_models(task: str | None = None, root: Path | None = None) -> list[str]:
@@ -66,14 +85,14 @@ def default_model(task: str, root: Path | None = None) -> str:
 
 
 def optional_model(task: str, choice: str | bool | LoadedModel | None,
-                   device: str | torch.device = "cpu") -> LoadedModel | None:
+                   device: str | torch.device = "cpu", runtime: str = "torch") -> LoadedModel | None:
     """An optional companion model: ``choice`` when it is a loaded one, the one it names, the task's shipped default
     when ``choice`` is None or True and one is installed, or None (``False``, or nothing installed)."""
     if isinstance(choice, LoadedModel):
         return choice
     if choice is False or not (isinstance(choice, str) or list_models(task)):
         return None
-    return load_model(choice if isinstance(choice, str) else default_model(task), device)
+    return load_model(choice if isinstance(choice, str) else default_model(task), device, runtime=runtime)
 
 
 def model_card(name: str, root: Path | None = None) -> ModelCard:
@@ -83,15 +102,6 @@ def model_card(name: str, root: Path | None = None) -> ModelCard:
         known = ", ".join(list_models(root=root)) or "none"
         raise ModelFileMismatch(f"no model card for {name!r} (models present: {known})", path)
     return read_card(path)
-
-
-def file_sha256(path: Path) -> str:
-    """Hex sha256 of a file, read in 1 MiB chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 @lru_cache(maxsize=16)
@@ -121,6 +131,29 @@ def _load_cached(name: str, root: str, device: str) -> LoadedModel:
     return LoadedModel(name, card, module)
 
 
-def load_model(name: str, device: str | torch.device = "cpu", root: Path | None = None) -> LoadedModel:
-    """Load a shipped model by name (once per process; later calls reuse it)."""
-    return _load_cached(name, str(Path(root or models_dir())), str(device))
+def load_model(name: str, device: str | torch.device = "cpu", root: Path | None = None,
+               runtime: str = "torch") -> LoadedModel:
+    """Load a shipped model by name (once per process; later calls reuse it). ``runtime``: 'torch'; 'onnx' (through
+    ONNX Runtime on the CPU, from an export of these very weights: ``bone-age export onnx``); or 'auto' (ONNX Runtime
+    where such an export and the ``onnx`` extra are there and the device is the CPU, else torch)."""
+    if runtime not in ("torch", "onnx", "auto"):
+        raise ValueError(f"runtime must be torch, onnx or auto, got {runtime!r}")
+    root = str(Path(root or models_dir()))
+    if runtime == "torch" or (runtime == "auto" and str(device) != "cpu"):
+        return _load_cached(name, root, str(device))
+    return _onnx_cached(name, root, runtime)
+
+
+@lru_cache(maxsize=16)
+def _onnx_cached(name: str, root: str, runtime: str) -> LoadedModel:
+    from .onnx_runtime import EXPORTABLE, OnnxModule, find_export, onnx_available, onnx_dir
+
+    model = _load_cached(name, root, "cpu")
+    found = find_export(model, onnx_dir(Path(root))) if model.card.task in EXPORTABLE else None
+    if found is not None and onnx_available():
+        return LoadedModel(model.name, model.card, OnnxModule(found), "onnx")
+    if runtime == "onnx":
+        why = "the onnx extra (onnxruntime) is not installed" if found is not None else \
+            f"no ONNX export of these weights in {onnx_dir(Path(root))} (bone-age export onnx)"
+        raise ModelFileMismatch(f"cannot run {model.name} through ONNX Runtime: {why}", Path(root))
+    return model

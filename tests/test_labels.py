@@ -3,7 +3,6 @@ atomically, refused clearly where it cannot be written; read by the supervised t
 from it that ships only by its rule."""
 import json
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -59,7 +59,7 @@ class _Judged:
     def model(self):
         from types import SimpleNamespace
 
-        return SimpleNamespace(name="polarity_stub", sha256="0" * 64)
+        return SimpleNamespace(name="polarity_stub", sha256="0" * 64, version_key="polarity_stub")  # as LoadedModel
 
     def bone_bright(self, pixels):
         return (np.ascontiguousarray(1.0 - pixels), self.p) if self.p >= self.threshold else (pixels, None)

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from ..card import GPSpec
-from ..registry import LoadedModel
+from ..registry import LoadedModel, autocast
 from ..transforms import to_model_input
 from .results import Localization
 
@@ -71,7 +71,8 @@ class GPRegressor:
         sex = list(male)
         if self.flip:
             x, sex = np.concatenate([x, x[..., ::-1]]), sex + sex
-        out = self.model.module(torch.from_numpy(np.ascontiguousarray(x)).to(dev), torch.tensor(sex, device=dev))
+        with autocast(dev):
+            out = self.model.module(torch.from_numpy(np.ascontiguousarray(x)).to(dev), torch.tensor(sex, device=dev))
         out = out.float().cpu().numpy()
         if self.flip:
             out = (out[:len(pixels)] + out[len(pixels):]) / 2

@@ -14,7 +14,6 @@ Nothing here leaves the machine; patient names are never written, and a patient 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import time
 from dataclasses import dataclass, field, replace
@@ -26,6 +25,7 @@ import cv2
 import numpy as np
 
 from .._atomic import write_bytes
+from .._hashing import file_sha256
 from .._serial import JsonMixin
 from ..errors import BoneAgeError
 from ..io import Film
@@ -63,14 +63,9 @@ def labels_dir() -> Path:
 def film_sha256(film: Film) -> str:
     """The film's identity in the store: the sha256 of its file (of its pixels for a film made from an array)."""
     src = Path(film.meta.source)
-    h = hashlib.sha256()
     if src.is_file():
-        with open(src, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-    else:
-        h.update(np.ascontiguousarray(film.pixels).tobytes())
-    return h.hexdigest()
+        return file_sha256(src)
+    return hashlib.sha256(np.ascontiguousarray(film.pixels).tobytes()).hexdigest()
 
 
 def patient_key(patient_id: str | None) -> str | None:

@@ -7,8 +7,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..errors import BoneAgeError, NotAHandFilm
-from ..io import Film, FilmSource
-from ..io.film import as_film
+from ..io.film import Film, FilmSource, as_film
 from ..polarity import bone_bright, polarity_check
 from ..registry import default_model, load_model, optional_model, resolve_device
 from .checks import check_size, sex_of
@@ -25,24 +24,25 @@ __all__ = ["Engine"]
 
 
 class Engine:
-    """Loads the models once and assesses many films. ``device``: 'auto' (GPU when present), 'cpu' or 'cuda'.
-    ``gp``: the Greulich-Pyle second-opinion model, ``gate``: the hand-film gate, ``polarity``: the check for films
-    stored inverted (each: default the shipped one if present; ``False`` for none)."""
+    """Loads the models once and assesses many films. ``device``: 'auto' (GPU when present), 'cpu' or 'cuda';
+    ``runtime``: 'torch', 'onnx' or 'auto' (``registry.load_model``). ``gp``, ``gate``, ``polarity``: the Greulich-Pyle
+    model, the hand-film gate, the check of films stored inverted (default: the shipped one; ``False``: none)."""
 
     def __init__(self, localizer: str | None = None, stages: str | None = None, gp: str | bool | None = None,
-                 device: str = "auto", gate: str | bool | None = None, polarity: str | bool | None = None):
-        self.device = resolve_device(device)
-        gate = HandGate(m) if (m := optional_model("hand_gate", gate, self.device)) else None
-        self.localizer = Localizer(load_model(localizer or default_model("localizer"), self.device), gate)
-        self.classifier = StageClassifier(load_model(stages or default_model("stages"), self.device))
-        self.gp = GPRegressor(m) if (m := optional_model("gp", gp, self.device)) else None
-        self.polarity = polarity_check(polarity, self.device)
+                 device: str = "auto", gate: str | bool | None = None, polarity: str | bool | None = None,
+                 runtime: str = "torch"):
+        self.device, rt = resolve_device(device), runtime
+        gate = HandGate(m) if (m := optional_model("hand_gate", gate, self.device, rt)) else None
+        self.localizer = Localizer(load_model(localizer or default_model("localizer"), self.device, runtime=rt), gate)
+        self.classifier = StageClassifier(load_model(stages or default_model("stages"), self.device, runtime=rt))
+        self.gp = GPRegressor(m) if (m := optional_model("gp", gp, self.device, rt)) else None
+        self.polarity = polarity_check(polarity, self.device, rt)
         self.standard = load_standard()
 
     @property
     def model_versions(self) -> dict[str, str]:
         extras = [x.model for x in (self.localizer.gate, self.gp, self.polarity) if x]
-        return {m.name: m.sha256 for m in [self.localizer.model, self.classifier.model, *extras]}
+        return {m.version_key: m.sha256 for m in [self.localizer.model, self.classifier.model, *extras]}
 
     def assess(self, source: FilmSource, sex: str | None = None,
                chronological_age: float | None = None, hand: str = "left") -> Assessment:
@@ -71,7 +71,7 @@ class Engine:
         probs = self.classifier.probabilities(np.concatenate([x.crops for x in ready]),
                                               [r.category for x in ready for r in x.localization.regions])
         per_film = {"stage": (time.perf_counter() - t0) / len(ready)}
-        gp_months = [None] * len(ready)
+        gp_months = [None] * len(ready)  # without a GP model
         if self.gp is not None:
             t0 = time.perf_counter()
             gp_months, _ = self.gp.predict_months([self.gp.frame(x.film.pixels, x.localization) for x in ready],

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from ..card import ModelCard, StageSpec
-from ..registry import LoadedModel
+from ..registry import LoadedModel, autocast
 from ..transforms import to_model_input
 from .regions import crop_region
 from .results import Agreement, AgreementBand, Region
@@ -65,4 +65,6 @@ class StageClassifier:
         n, v = crops.shape[:2]
         x = torch.from_numpy(to_model_input(crops.reshape(n * v, *crops.shape[2:]), self.model.card.normalization)).to(self.device)
         c = torch.tensor([self.categories.index(k) for k in categories for _ in range(v)], device=self.device)
-        return self.model.module(x, c).float().cpu().numpy().reshape(n, v, -1).mean(1)
+        with autocast(self.device):
+            out = self.model.module(x, c)
+        return out.float().cpu().numpy().reshape(n, v, -1).mean(1)

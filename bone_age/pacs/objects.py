@@ -27,6 +27,7 @@ from ..hand.results import Assessment
 from ..io import Film
 
 __all__ = ["PatientFields", "SourceStudy", "sr_dataset", "failure_sr", "pdf_dataset", "sc_dataset", "result_datasets",
+           "module_datasets", "write_datasets",
            "MANUFACTURER", "SCHEME"]
 
 MANUFACTURER = "bone-age (open source)"
@@ -225,22 +226,51 @@ def pdf_dataset(film: Film, a: Assessment, study: SourceStudy, lang: str = "en")
 def sc_dataset(film: Film, a: Assessment, study: SourceStudy) -> Dataset:
     """The annotated film (regions, bones and stages burnt in, 'NOT FOR DIAGNOSIS') as Secondary Capture Image
     Storage, RGB."""
-    img = annotate(film.pixels, a, max_side=1600)
+    return _sc(annotate(film.pixels, a, max_side=1600), study, "RUS-CHN regions and stages (NOT FOR DIAGNOSIS)",
+               {"left": "L", "right": "R"}.get(a.hand_side, ""))
+
+
+def _sc(img: np.ndarray, study: SourceStudy, description: str, laterality: str) -> Dataset:
+    """A BGR image, marked not for diagnosis, as a Secondary Capture in the study."""
     h = img.shape[0]
-    cv2.putText(img, "NOT FOR DIAGNOSIS - research use - bone-age RUS-CHN", (10, h - 12), cv2.FONT_HERSHEY_SIMPLEX,
+    cv2.putText(img, "NOT FOR DIAGNOSIS - research use - bone-age", (10, h - 12), cv2.FONT_HERSHEY_SIMPLEX,
                 max(0.5, h / 1600), (0, 255, 255), 2, cv2.LINE_AA)
     rgb = np.ascontiguousarray(img[..., ::-1])
-    ds = _instance(study, SECONDARY_CAPTURE, SERIES["sc"], "RUS-CHN regions and stages (NOT FOR DIAGNOSIS)")
+    ds = _instance(study, SECONDARY_CAPTURE, SERIES["sc"], description)
     ds.Modality, ds.ConversionType, ds.PatientOrientation = "OT", "WSD", ""
-    ds.Laterality = {"left": "L", "right": "R"}.get(a.hand_side, "")
+    ds.Laterality = laterality
     ds.ImageType = ["DERIVED", "SECONDARY"]
     ds.BurnedInAnnotation = "YES"
-    ds.ImageComments = "NOT FOR DIAGNOSIS: research use; stages need a qualified reader's confirmation"
+    ds.ImageComments = "NOT FOR DIAGNOSIS: research use; findings need a qualified reader's confirmation"
     ds.SamplesPerPixel, ds.PhotometricInterpretation, ds.PlanarConfiguration = 3, "RGB", 0
     ds.Rows, ds.Columns = rgb.shape[:2]
     ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
     ds.PixelData = rgb.tobytes()
     return ds
+
+
+def module_datasets(film: Film, result, study: SourceStudy, title: str) -> dict[str, Dataset]:
+    """A side module's findings (``results.ModuleResult``: fracture, clavicle, bone scan) as an SR of its summary
+    lines and a Secondary Capture of the film with its shapes drawn, marked not for diagnosis."""
+    from highdicom.sr import TextContentItem
+
+    lines = [TextContentItem(_code("BA020", label or "Note"), text[:1024], relationship_type="CONTAINS")
+             for label, text in result.summary_lines()]
+    versions = getattr(result, "model_versions", {}) or {}
+    sr = _sr(study, _container(_algorithm_items(versions) + lines), f"{title} findings (research use)")
+    sr.ContentSequence[0].ConceptNameCodeSequence[0].CodeMeaning = f"{title} findings"
+    s = min(1.0, 1600 / max(film.pixels.shape))
+    img = cv2.cvtColor((cv2.resize(film.pixels, None, fx=s, fy=s, interpolation=cv2.INTER_AREA) * 255).astype(np.uint8),
+                       cv2.COLOR_GRAY2BGR)
+    for shape in result.shapes():
+        color = tuple(int(c) for c in shape.color[::-1])
+        pts = np.round(np.array(shape.points, dtype=np.float64) * s).astype(np.int32)
+        if shape.kind == "rect":
+            cv2.rectangle(img, tuple(pts[:2]), tuple(pts[2:]), color, 2)
+        else:
+            cv2.polylines(img, [pts.reshape(-1, 2)], True, color, 2)
+    sc = _sc(img, study, f"{title} findings (NOT FOR DIAGNOSIS)", "")
+    return {"sr": sr, "sc": sc}
 
 
 def result_datasets(film: Film, a: Assessment, study: SourceStudy, lang: str = "en") -> dict[str, Dataset]:

@@ -80,3 +80,24 @@ def test_a_film_that_is_not_dicom_gets_a_new_study_with_the_fields_given(tmp_pat
     paths = write_datasets(tmp_path, "x", result_datasets(film, a, study))
     uids = {pydicom.dcmread(p).StudyInstanceUID for p in paths}
     assert len(uids) == 1 and all(pydicom.dcmread(p).PatientID == "X9" for p in paths)
+
+
+def test_a_side_modules_findings_become_an_sr_and_a_secondary_capture(tmp_path, written):
+    from bone_age.fracture.results import FractureInstance, FractureResult
+    from bone_age.io import read_film
+
+    src, _ = written
+    film = read_film(src)
+    r = FractureResult(str(src), 0.8, True, 0.4, (FractureInstance(0.8, (10, 20, 80, 90), ((10, 20), (80, 20), (80, 90))),),
+                       {"fracture.v4": "b" * 64})
+    from bone_age.pacs.objects import module_datasets
+
+    paths = write_datasets(tmp_path, "frac", module_datasets(film, r, SourceStudy.of(src), "Fracture"))
+    sr, sc = (pydicom.dcmread(p) for p in paths)
+    assert sr.StudyInstanceUID == sc.StudyInstanceUID == pydicom.dcmread(src).StudyInstanceUID
+    texts = [i.TextValue for i in sr.ContentSequence if "TextValue" in i]
+    assert any(t.startswith("0.80 (fracture suspected") for t in texts) and sc.Rows > 0
+    if shutil.which("dciodvfy"):
+        for p in paths:
+            out = subprocess.run(["dciodvfy", str(p)], capture_output=True)
+            assert not [x for x in out.stderr.decode("utf-8", "replace").splitlines() if x.startswith("Error")], p.name

@@ -4,6 +4,7 @@ without sex, get an SR that says why."""
 from __future__ import annotations
 
 import io
+import sys
 import time
 from pathlib import Path
 
@@ -15,13 +16,12 @@ from PIL import Image
 from bone_age.registry import list_models
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests"))
+from orthanc_server import pacs  # noqa: E402,F401,F811  (the fixture: Orthanc and the node, started and stopped here)
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not list_models("stages"), reason="no shipped models")]
 
 
 def _dicom_film(path: Path, sample: str, **tags) -> Path:
-    import sys
-
-    sys.path.insert(0, str(REPO / "tests"))
     from dicom_factory import make_dicom
 
     px = np.asarray(Image.open(REPO / "assets" / "samples" / f"{sample}.jpg").convert("L")).astype(np.uint16) * 16

@@ -7,8 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bad_files import (dicom_bytes, film_pixels, jpeg_bytes, jpeg_cut, jpeg_size_lie, png_bytes, tiff_bytes,
-                       tiff_size_lie)
+from bad_files import (dicom_bytes, film_pixels, jpeg_bytes, jpeg_cut, jpeg_size_lie, png_bytes, tiff_size_lie)
 from bone_age import UnreadableFilm, read_film
 from bone_age.io.film import MAX_SIDE_PX
 

@@ -2,18 +2,16 @@
 is read; resume matches films by resolved path and by content; an output that is not this command's is never
 rewritten; a second run on the same output is refused at once; concurrent writers never share a temporary file."""
 import csv
-import json
 import os
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from bad_files import film_pixels, png_bytes
-from bone_age.batch import OutputLock, run_batch
+from bone_age.batch import run_batch
 from bone_age.errors import OutputRefused
 from bone_age.results import row_for
 

@@ -1,0 +1,75 @@
+"""ONNX export and ONNX Runtime inference: the same readings as torch on the shipped samples (stage probabilities
+within 1e-3, bone ages within 0.1 y), used only for an export of the very weights, and said in model_versions."""
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bone_age.errors import ModelFileMismatch
+from bone_age.registry import list_models
+
+pytest.importorskip("onnxruntime", reason="ONNX Runtime is the onnx extra")
+pytest.importorskip("onnx", reason="exporting needs the onnx package (the onnx extra)")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not list_models("stages"), reason="no shipped models")]
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = ("IMG0000111", "IMG0000035", "IMG0000122", "IMG0003116", "IMG0003712")
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    """The shipped models beside their exports, in a folder of the test's own."""
+    from bone_age._resources import models_dir
+    from bone_age.cli import main
+
+    root = tmp_path_factory.mktemp("models")
+    for p in models_dir().iterdir():
+        if p.is_file():
+            os.symlink(p, root / p.name)
+    mp = pytest.MonkeyPatch()
+    mp.setenv("BONE_AGE_MODELS", str(root))
+    assert main(["export", "onnx"]) == 0
+    yield root
+    mp.undo()
+
+
+def test_onnx_reads_the_samples_as_torch_does(models):
+    from bone_age import Engine
+
+    torch_engine, onnx_engine = Engine(device="cpu"), Engine(device="cpu", runtime="onnx")
+    assert all(k.endswith("(onnx)") for k in onnx_engine.model_versions)
+    assert set(onnx_engine.model_versions.values()) == set(torch_engine.model_versions.values())  # the same weights
+    for stem in SAMPLES:
+        for sex in ("F", "M"):
+            a = torch_engine.assess(REPO / "assets" / "samples" / f"{stem}.jpg", sex=sex)
+            b = onnx_engine.assess(REPO / "assets" / "samples" / f"{stem}.jpg", sex=sex)
+            assert abs(a.bone_age_years - b.bone_age_years) <= 0.1, (stem, sex, a.bone_age_years, b.bone_age_years)
+            assert abs(a.gp_bone_age_years - b.gp_bone_age_years) <= 0.1
+            pa = np.concatenate([s.probabilities for s in a.stages])
+            pb = np.concatenate([s.probabilities for s in b.stages])
+            assert np.abs(pa - pb).max() < 1e-3, stem
+
+
+def test_an_export_of_other_weights_is_not_used(models, tmp_path):
+    import json
+
+    from bone_age.registry import default_model, load_model
+
+    name = default_model("gp")
+    card = models / "onnx" / f"{name}.onnx.json"
+    saved = card.read_text()
+    card.write_text(json.dumps(dict(json.loads(saved), source_sha256="0" * 64)))
+    try:
+        from bone_age.registry import _onnx_cached
+
+        _onnx_cached.cache_clear()
+        assert load_model(name, "cpu", runtime="auto").runtime == "torch"
+        with pytest.raises(ModelFileMismatch, match="no ONNX export of these weights"):
+            load_model(name, "cpu", runtime="onnx")
+    finally:
+        card.write_text(saved)
+        _onnx_cached.cache_clear()
+    assert load_model(name, "cpu", runtime="auto").runtime == "onnx"
+    shutil.rmtree(tmp_path, ignore_errors=True)
