@@ -173,6 +173,11 @@ def _read(path: Path) -> tuple[Film | BoneAgeError, str]:
         return UnreadableFilm(f"{type(exc).__name__}: {exc}", path), sha
 
 
+def resolved_key(path: str | Path) -> str:
+    """The key a film is matched by when resuming: its resolved path."""
+    return str(Path(path).resolve())
+
+
 def _resolved(path: str | Path) -> str:
     return str(Path(path).resolve())
 

@@ -155,10 +155,38 @@ def _parse_override(text: str) -> tuple[str, int]:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
+    if args.ray is not None:
+        return _score_on_ray(args)
     module = MODULES["bone_age"]
     paths = _films_or_error(args)
     with _checked_outputs(args, module.batch_fields):
         return _score(args, module, paths)
+
+
+def _score_on_ray(args: argparse.Namespace) -> int:
+    """``score --ray``: the same rows from a pool of Ray actors (bone_age.ray_score)."""
+    from tqdm import tqdm
+
+    from .hand.standard import parse_sex
+    from .ray_score import list_inputs, score_with_ray
+
+    unsupported = [o for o, v in (("--patients-csv", args.patients_csv), ("--reports", args.reports),
+                                  ("--dicom-out", args.dicom_out)) if v]
+    if unsupported:
+        raise ValueError(f"{', '.join(unsupported)} not with --ray yet: score locally for those")
+    inputs = list_inputs(args.folder, args.recursive)
+    if not inputs:
+        raise FileNotFoundError(f"no films found in {args.folder}")
+    options = {"device": args.device if args.device != "auto" else "cpu", "stages": args.stages,
+               "gate": _gate(args), "polarity": False if args.as_stored else None, "runtime": args.runtime}
+    bar = tqdm(total=len(inputs), unit="film", desc="score (ray)", dynamic_ncols=True)
+    summary = score_with_ray(inputs, Path(args.out), address=None if args.ray == "local" else args.ray,
+                             sex=parse_sex(args.sex) if args.sex else None, engine_options=options,
+                             actors=args.workers, batch_size=args.batch, overwrite=args.overwrite,
+                             progress=lambda i, n: bar.update(i - bar.n))
+    bar.close()
+    print(f"{summary.line()} -> {args.out}")
+    return 0
 
 
 def _score(args: argparse.Namespace, module: Module, paths: list[Path]) -> int:
@@ -420,6 +448,10 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--reports", metavar="DIR", help="also write a PDF and an annotated PNG per film")
     sc.add_argument("--lang", choices=list(LANGUAGES), default=system_language(), help="the reports' language")
     sc.add_argument("--dicom-out", metavar="DIR", help="also write each film's results as DICOM (SR, PDF, SC)")
+    sc.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
+                    help="score on a Ray cluster (the ray extra): a local one, or ADDRESS (auto, ray://host:10001); FOLDER "
+                         "may then be a text file of paths or URIs, --out may end in .parquet, --workers is the number "
+                         "of Engine actors")
     sc.add_argument("--hand", choices=HANDS, default="left", help=HAND_HELP)
     sc.add_argument("--no-hand-check", action="store_true", help=NO_HAND_CHECK_HELP)
     sc.add_argument("--stages", metavar="NAME", help="the stage model to read with (default: the default one in models/)")
