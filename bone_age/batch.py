@@ -20,12 +20,13 @@ from typing import Callable, Iterable, Iterator
 
 from ._atomic import write_bytes
 from ._hashing import file_sha256
-from .errors import BoneAgeError, OutputRefused, UnreadableFilm
+from .errors import BoneAgeError, NotAHandFilm, OutputRefused, UnreadableFilm
 from .io import Film, read_film
 from .io.film import MAX_SIDE_PX
+from .results import row_for
 
 __all__ = ["find_films", "BatchSummary", "run_batch", "read_rows", "check_writable", "OutputLock", "FILM_SUFFIXES",
-           "SHA_FIELD", "READ_AHEAD_MB"]
+           "SHA_FIELD", "READ_AHEAD_MB", "resolved_key", "failure_row"]
 
 _logger = logging.getLogger(__name__)
 FILM_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".dcm", ".dicom", ".bmp", ""}
@@ -174,12 +175,15 @@ def _read(path: Path) -> tuple[Film | BoneAgeError, str]:
 
 
 def resolved_key(path: str | Path) -> str:
-    """The key a film is matched by when resuming: its resolved path."""
-    return str(Path(path).resolve())
+    """The key a film is matched by when resuming: its resolved path (a URI as it is)."""
+    return str(path) if "://" in str(path) else str(Path(path).resolve())
 
 
-def _resolved(path: str | Path) -> str:
-    return str(Path(path).resolve())
+def failure_row(fields: list[str], path: str | Path, exc: Exception) -> dict:
+    """The row of a film that was not read: 'rejected' when it is not a film for the module, else 'failed', with the
+    error's kind and reason."""
+    status = "rejected" if isinstance(exc, NotAHandFilm) else "failed"
+    return row_for(fields, str(path), status, f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}")
 
 
 def run_batch(paths: Iterable[Path], out: Path, score: Callable[[list[tuple[Path, Film]]], list[dict]],
@@ -200,14 +204,14 @@ def run_batch(paths: Iterable[Path], out: Path, score: Callable[[list[tuple[Path
     check_writable(out.parent)
     with OutputLock(out):
         rows = [] if overwrite else read_rows(out, fields)
-        done_paths = {_resolved(r["path"]) for r in rows if r.get("path")}
+        done_paths = {resolved_key(r["path"]) for r in rows if r.get("path")}
         # a row whose film is no longer where it was (the folder moved) matches one film of the same content
         gone = Counter(r.get(SHA_FIELD) for r in rows if r.get("path") and not Path(r["path"]).exists())
         gone.pop("", None), gone.pop(None, None)
         paths = [Path(p) for p in paths]
         todo = []
         for p in paths:
-            if _resolved(p) in done_paths:
+            if resolved_key(p) in done_paths:
                 continue
             sha = file_sha256(p) if gone else ""
             if gone.get(sha, 0) > 0:

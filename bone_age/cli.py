@@ -9,11 +9,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from . import __version__
-from .errors import BoneAgeError, NotAHandFilm
+from .errors import BoneAgeError
 from .hand.results import HANDS
 from .i18n import LANGUAGES, system_language
 from .modules import MODULES, Module
-from .results import row_for
 from .summary import as_text
 
 
@@ -225,9 +224,9 @@ def _score(args: argparse.Namespace, module: Module, paths: list[Path]) -> int:
 
 
 def _error_row(module: Module, path: Path, exc: Exception) -> dict:
-    """The row of a film that could not be read: 'rejected' when it is not a film for the module, else 'failed'."""
-    status = "rejected" if isinstance(exc, NotAHandFilm) else "failed"
-    return row_for(module.batch_fields, str(path), status, f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}")
+    from .batch import failure_row
+
+    return failure_row(module.batch_fields, path, exc)
 
 
 def _folder_batch(args: argparse.Namespace, paths: list[Path], score, error_row, fields: list[str]) -> int:

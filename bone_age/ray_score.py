@@ -13,10 +13,10 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
-from .batch import SHA_FIELD, BatchSummary, OutputLock, _resolved, check_writable, find_films, read_rows
-from .errors import BoneAgeError, NotAHandFilm, UnreadableFilm
+from .batch import (SHA_FIELD, BatchSummary, OutputLock, check_writable, failure_row, find_films, read_rows,
+                    resolved_key)
+from .errors import BoneAgeError, UnreadableFilm
 from .hand.results import Assessment
-from .results import row_for
 
 __all__ = ["score_with_ray", "list_inputs"]
 
@@ -61,7 +61,7 @@ class _Scorer:
 
         rows = []
         with tempfile.TemporaryDirectory() as tmp:
-            films, kept = [], []
+            films = []
             for uri in batch["path"]:
                 sha = ""
                 try:
@@ -81,8 +81,7 @@ class _Scorer:
 
 
 def _error_row(path: str, exc: BoneAgeError, sha: str) -> dict:
-    status = "rejected" if isinstance(exc, NotAHandFilm) else "failed"
-    return dict(row_for(Assessment.BATCH_FIELDS, path, status, f"{type(exc).__name__}: {exc.reason}"), **{SHA_FIELD: sha})
+    return dict(failure_row(Assessment.BATCH_FIELDS, path, exc), **{SHA_FIELD: sha})
 
 
 def _write(out: Path, rows: list[dict], fields: list[str]) -> None:
@@ -127,8 +126,8 @@ def score_with_ray(inputs: list[str], out: Path, *, address: str | None = None, 
     check_writable(out.parent)
     with OutputLock(out):
         rows = [] if overwrite else _read(out, fields)
-        done = {_resolved(r["path"]) if "://" not in r["path"] else r["path"] for r in rows}
-        todo = [p for p in inputs if (p if "://" in p else _resolved(p)) not in done]
+        done = {resolved_key(r["path"]) for r in rows}
+        todo = [p for p in inputs if resolved_key(p) not in done]
         summary = BatchSummary(skipped=len(inputs) - len(todo))
         if not todo:
             return summary
