@@ -1,5 +1,5 @@
 """Throughput of `score --ray` against the local command on this machine: the local command, a local Ray cluster with
-1 and 2 Engine actors, and a two-node cluster simulated on loopback (`ray start --head` and a second `ray start
+1 and 2 Engine actors (films decoded by the actors, then by Ray CPU tasks), and a two-node cluster simulated on loopback (`ray start --head` and a second `ray start
 --address`, each with one CPU). Writes ``results/scale.json``. On a 2-core machine this measures the overhead of
 the Ray path and that it scales with actors given cores; it cannot show scaling across real machines.
 
@@ -48,9 +48,10 @@ def main() -> None:
         for f in films:
             (folder / f.path.name).symlink_to(f.path)
         runs = {"local": bone_age + [str(folder), "--out", str(tmp / "local.csv"), "--sex", "F", "--device", "cpu"]}
-        for n in (1, 2):
-            runs[f"ray_local_{n}_actor{'s' if n > 1 else ''}"] = bone_age + [
-                str(listing), "--out", str(tmp / f"ray{n}.csv"), "--sex", "F", "--device", "cpu", "--ray", "--workers", str(n)]
+        for n, decode in ((1, "actors"), (2, "actors"), (1, "tasks"), (2, "tasks")):
+            runs[f"ray_local_{n}_actor{'s' if n > 1 else ''}_decode_in_{decode}"] = bone_age + [
+                str(listing), "--out", str(tmp / f"ray{n}{decode}.csv"), "--sex", "F", "--device", "cpu", "--ray",
+                "--workers", str(n), "--ray-decode", decode]
         for name, cmd in runs.items():
             s = timed(cmd)
             result[name] = {"seconds": round(s, 1), "films_per_s": round(len(films) / s, 2)}
@@ -61,10 +62,13 @@ def main() -> None:
         try:
             subprocess.run([ray, "start", f"--address=127.0.0.1:{port}", "--num-cpus=1"], check=True,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            s = timed(bone_age + [str(listing), "--out", str(tmp / "two_nodes.csv"), "--sex", "F", "--device", "cpu",
-                                  "--ray", f"127.0.0.1:{port}", "--workers", "2"])
-            result["ray_two_nodes_loopback_2_actors"] = {"seconds": round(s, 1), "films_per_s": round(len(films) / s, 2)}
-            print("two nodes", result["ray_two_nodes_loopback_2_actors"])
+            for decode in ("actors", "tasks"):
+                s = timed(bone_age + [str(listing), "--out", str(tmp / f"two_nodes_{decode}.csv"), "--sex", "F",
+                                      "--device", "cpu", "--ray", f"127.0.0.1:{port}", "--workers", "2",
+                                      "--ray-decode", decode])
+                key = f"ray_two_nodes_loopback_2_actors_decode_in_{decode}"
+                result[key] = {"seconds": round(s, 1), "films_per_s": round(len(films) / s, 2)}
+                print(key, result[key])
         finally:
             subprocess.run([ray, "stop", "--force"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     write_result("scale", result)

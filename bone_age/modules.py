@@ -21,22 +21,22 @@ def _bone_age(device: str = "auto", polarity: bool | None = None, gate: bool | N
     return Engine(stages=stages, device=device, polarity=polarity, gate=gate, runtime=runtime)
 
 
-def _fracture(device: str = "auto", polarity: bool | None = None) -> Reader:
+def _fracture(device: str = "auto", polarity: bool | None = None, runtime: str = "torch") -> Reader:
     from .fracture.detector import FractureDetector
 
-    return FractureDetector(device=device, polarity=polarity)
+    return FractureDetector(device=device, polarity=polarity, runtime=runtime)
 
 
-def _clavicle(device: str = "auto", polarity: bool | None = None) -> Reader:
+def _clavicle(device: str = "auto", polarity: bool | None = None, runtime: str = "torch") -> Reader:
     from .clavicle.segmenter import ClavicleSegmenter
 
-    return ClavicleSegmenter(device=device, polarity=polarity)
+    return ClavicleSegmenter(device=device, polarity=polarity, runtime=runtime)
 
 
-def _bonescan(device: str = "auto", polarity: bool | None = None) -> Reader:
+def _bonescan(device: str = "auto", polarity: bool | None = None, runtime: str = "torch") -> Reader:
     from .bonescan.api import BoneScanReader
 
-    return BoneScanReader(device=device)  # scintigrams have no polarity to check
+    return BoneScanReader(device=device, runtime=runtime)  # scintigrams have no polarity to check
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
-"""ONNX export of the bone-age reading's networks and inference through ONNX Runtime (the ``onnx`` extra).
+"""ONNX export of the shipped networks and inference through ONNX Runtime (the ``onnx`` extra).
 
-``export_model`` writes ``<name>.onnx`` (dynamic batch) beside ``<name>.onnx.json``, which records the source
-weights' sha256 and the export's. ``OnnxModule`` runs an exported network where the library calls a torch module
-(same inputs, torch tensors out), so every consumer reads either. A model is run through ONNX Runtime only when an
+``export_model`` writes ``<name>.onnx`` (dynamic batch; the detector and the segmenter also any film size) beside
+``<name>.onnx.json``, which records the source weights' sha256 and the export's. ``OnnxModule`` runs an exported
+network where the library calls a torch module (same inputs, torch tensors out), ``OnnxDetector`` the fracture
+detector, so every consumer reads either. A model is run through ONNX Runtime only when an
 export whose recorded source sha256 is the shipped weights' is found (``find_export``).
 """
 from __future__ import annotations
@@ -11,6 +12,7 @@ import copy
 import hashlib
 import json
 import logging
+import warnings
 from pathlib import Path
 from typing import Iterator
 
@@ -20,10 +22,13 @@ import torch
 from .errors import ModelFileMismatch
 from .registry import LoadedModel
 
-__all__ = ["EXPORTABLE", "export_model", "find_export", "OnnxModule", "onnx_available", "onnx_dir"]
+__all__ = ["EXPORTABLE", "export_model", "find_export", "OnnxModule", "OnnxDetector", "onnx_available", "onnx_dir"]
 
 _logger = logging.getLogger(__name__)
-EXPORTABLE = ("localizer", "stages", "gp", "hand_gate", "polarity")  # the networks of the bone-age reading
+HAND = ("localizer", "stages", "gp", "hand_gate", "polarity")  # the networks of the bone-age reading
+SIDE = ("fracture_film", "clavicle", "bonescan_region", "fracture")  # the side modules' networks
+DETECTION_OUTPUTS = ("boxes", "labels", "scores", "masks")
+EXPORTABLE = HAND + SIDE
 OPSET = 17
 
 
@@ -55,9 +60,18 @@ def _example(model: LoadedModel) -> tuple[tuple[torch.Tensor, ...], list[str], d
         x = torch.zeros(2, 3, spec.input_size, spec.input_size)
         return (x, torch.zeros(2, dtype=torch.bool)), ["image", "male"], \
             {"image": {0: "batch"}, "male": {0: "batch"}, "output": {0: "batch"}}
-    if card.task in ("hand_gate", "polarity"):
+    if card.task in ("hand_gate", "polarity", "fracture_film"):
         x = torch.zeros(2, 3, spec.input_size, spec.input_size)
         return (x,), ["image"], {"image": {0: "batch"}, "output": {0: "batch"}}
+    if card.task == "bonescan_region":
+        x = torch.zeros(2, 3, *spec.input_hw)
+        return (x,), ["image"], {"image": {0: "batch"}, "output": {0: "batch"}}
+    if card.task == "fracture":  # torchvision's detector: a list of one (3, H, W) film in [0, 1], any size
+        return ([torch.rand(3, spec.max_size, spec.max_size * 3 // 4)],), ["image"], {"image": {1: "height", 2: "width"}}
+    if card.task == "clavicle":  # any sides that are multiples of 32 (the card's band rule gives them)
+        x = torch.zeros(1, 3, 416, 896)
+        return (x,), ["image"], {"image": {0: "batch", 2: "height", 3: "width"},
+                                 "output": {0: "batch", 2: "height", 3: "width"}}
     raise ModelFileMismatch(f"{card.task!r} models are not exported (only {', '.join(EXPORTABLE)})", card.path)
 
 
@@ -67,10 +81,17 @@ def export_model(model: LoadedModel, out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     inputs, names, axes = _example(model)
     module = copy.deepcopy(model.module).cpu().float().eval().to(memory_format=torch.contiguous_format)  # not the shared one
+    output: str | list[str] = "output"
+    if model.card.task == "fracture":
+        output = list(DETECTION_OUTPUTS if getattr(module.roi_heads, "mask_predictor", None) else DETECTION_OUTPUTS[:3])
+        axes = dict(axes, **{k: {0: "instances"} for k in output})
+    elif model.card.task == "fracture_film":  # read through its logit map (the evidence drawn on the film)
+        module, output, axes = _LogitMap(module), "logit_map", {"image": {0: "batch"}, "logit_map": {0: "batch"}}
     path = out_dir / f"{model.name}.onnx"
     tmp = out_dir / f".{model.name}.onnx.tmp"
-    with torch.no_grad():
-        torch.onnx.export(module, inputs, str(tmp), input_names=names, output_names=["output"], dynamic_axes=axes,
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the tracer's notes; the parity tests check what the export reads
+        torch.onnx.export(module, inputs, str(tmp), input_names=names, output_names=output if isinstance(output, list) else [output], dynamic_axes=axes,
                           opset_version=OPSET, dynamo=False)
     tmp.replace(path)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -96,6 +117,17 @@ def find_export(model: LoadedModel, folder: Path) -> Path | None:
     return path
 
 
+class _LogitMap(torch.nn.Module):
+    """An ``ImageClassifier`` exported as its logit map; ``OnnxModule`` gives the logit as the map's mean."""
+
+    def __init__(self, net: torch.nn.Module):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net.logit_map(x)
+
+
 class OnnxModule:
     """An exported network run by ONNX Runtime on the CPU, called like the torch module it replaces."""
 
@@ -112,17 +144,38 @@ class OnnxModule:
             options.intra_op_num_threads = threads
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.inputs = [i.name for i in self.session.get_inputs()]
+        self.output = self.session.get_outputs()[0].name
         self._device = torch.zeros(1)
 
-    def __call__(self, *args: torch.Tensor) -> torch.Tensor:
+    def _run(self, args: tuple[torch.Tensor, ...]) -> torch.Tensor:
         feeds = {}
         for name, a in zip(self.inputs, args):
             arr = a.detach().cpu().numpy()
             feeds[name] = np.ascontiguousarray(arr.astype(np.float32) if arr.dtype == np.float64 else arr)
         return torch.from_numpy(self.session.run(None, feeds)[0])
 
+    def __call__(self, *args: torch.Tensor) -> torch.Tensor:
+        out = self._run(args)
+        return out.mean(dim=(2, 3)) if self.output == "logit_map" else out
+
+    def logit_map(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, 1, H/32, W/32) logit map of a classifier exported as its map (``fracture_film``)."""
+        if self.output != "logit_map":
+            raise AttributeError(f"this export gives {self.output!r}, not a logit map")
+        return self._run((x,))
+
     def parameters(self) -> Iterator[torch.Tensor]:
         yield self._device  # consumers ask the device from a parameter: the CPU
 
     def eval(self) -> "OnnxModule":
         return self
+
+
+class OnnxDetector(OnnxModule):
+    """An exported torchvision detector, called like it: a list of (3, H, W) films -> a dict of outputs per film."""
+
+    def __call__(self, images: list[torch.Tensor]) -> list[dict[str, torch.Tensor]]:
+        names = [o.name for o in self.session.get_outputs()]
+        return [{k: torch.from_numpy(v) for k, v in zip(names, self.session.run(None, {self.inputs[0]: x.detach().cpu()
+                                                                                     .float().numpy()}))}
+                for x in images]

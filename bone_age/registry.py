@@ -146,12 +146,13 @@ def load_model(name: str, device: str | torch.device = "cpu", root: Path | None 
 
 @lru_cache(maxsize=16)
 def _onnx_cached(name: str, root: str, runtime: str) -> LoadedModel:
-    from .onnx_runtime import EXPORTABLE, OnnxModule, find_export, onnx_available, onnx_dir
+    from .onnx_runtime import EXPORTABLE, OnnxDetector, OnnxModule, find_export, onnx_available, onnx_dir
 
     model = _load_cached(name, root, "cpu")
     found = find_export(model, onnx_dir(Path(root))) if model.card.task in EXPORTABLE else None
     if found is not None and onnx_available():
-        return LoadedModel(model.name, model.card, OnnxModule(found), "onnx")
+        runner = OnnxDetector if model.card.task == "fracture" else OnnxModule
+        return LoadedModel(model.name, model.card, runner(found), "onnx")
     if runtime == "onnx":
         why = "the onnx extra (onnxruntime) is not installed" if found is not None else \
             f"no ONNX export of these weights in {onnx_dir(Path(root))} (bone-age export onnx)"

@@ -72,3 +72,26 @@ def test_bone_age_train_forwards_to_the_training_command_with_a_notice():
     assert out.returncode == 2 and "bone-age-train" in out.stderr and "needs --data" in out.stderr
     direct = subprocess.run([sys.executable, "-m", "bone_age.training", "--help"], capture_output=True, text=True)
     assert direct.returncode == 0 and direct.stdout.startswith("usage: bone-age-train")
+
+
+def test_export_goes_on_past_a_network_the_exporter_cannot_take(tmp_path, monkeypatch, capsys):
+    import pytest
+
+    from bone_age import onnx_runtime
+    from bone_age.registry import default_model, list_models
+
+    if not list_models("gp"):
+        pytest.skip("no shipped models")
+    done = []
+
+    def fake_export(model, out):
+        if model.card.task == "gp":
+            raise RuntimeError("unsupported operator")
+        done.append(model.name)
+        return out / f"{model.name}.onnx"
+
+    monkeypatch.setattr(onnx_runtime, "export_model", fake_export)
+    assert main(["export", "onnx", "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert f"not exported: {default_model('gp')}: RuntimeError: unsupported operator" in err
+    assert default_model("stages") in done and default_model("clavicle") in done  # the others still exported

@@ -73,3 +73,32 @@ def test_an_export_of_other_weights_is_not_used(models, tmp_path):
         _onnx_cached.cache_clear()
     assert load_model(name, "cpu", runtime="auto").runtime == "onnx"
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_side_modules_read_the_same_through_onnx(models):
+    """The fracture detector and film classifier, the clavicle segmenter and the bone-scan region classifier: the same
+    outputs through ONNX Runtime as through torch, said in model_versions."""
+    from bone_age.io import read_film
+    from bone_age.modules import MODULES
+    from tests.bonescan_factory import crop
+
+    foot = REPO / "assets" / "samples" / "IMG0000037.jpg"
+    torch_fr, onnx_fr = (MODULES["fracture"].load("cpu", runtime=r) for r in ("torch", "onnx"))
+    a, b = torch_fr.read(foot), onnx_fr.read(foot)
+    assert abs(a.probability - b.probability) < 1e-3 and a.fractured == b.fractured
+    assert np.abs(np.array(a.evidence.grid) - np.array(b.evidence.grid)).max() < 1e-2
+    assert len(a.instances) == len(b.instances) > 0  # the detector: the same instances where they lie
+    for x, y in zip(a.instances, b.instances):
+        assert abs(x.score - y.score) < 0.01 and np.abs(np.subtract(x.box_xyxy, y.box_xyxy)).max() < 2.0
+    assert all(k.endswith("(onnx)") for k in b.model_versions) and \
+        not any(k.endswith("(onnx)") for k in a.model_versions)
+
+    torch_cl, onnx_cl = (MODULES["clavicle"].load("cpu", runtime=r) for r in ("torch", "onnx"))
+    film = read_film(foot).pixels
+    assert np.abs(torch_cl.probabilities(film) - onnx_cl.probabilities(film)).max() < 1e-3
+
+    torch_bs, onnx_bs = (MODULES["bonescan"].load("cpu", runtime=r) for r in ("torch", "onnx"))
+    rng = np.random.default_rng(0)
+    crops = [crop(rng, hot) for hot in (True, False, True)]
+    pa, pb = torch_bs.classifier.probabilities(crops), onnx_bs.classifier.probabilities(crops)
+    assert np.abs(pa - pb).max() < 1e-3

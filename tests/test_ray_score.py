@@ -50,7 +50,7 @@ def test_ray_rows_are_the_local_commands(films, cluster, tmp_path):
     listing = tmp_path / "films.txt"
     listing.write_text("".join(f"{p}\n" for p in sorted(films.iterdir())))  # a list of paths, as for a cluster
     assert main(["score", str(listing), "--out", str(tmp_path / "ray.csv"), "--sex", "F", "--device", "cpu", "--ray",
-                 "--workers", "1"]) == 0
+                 "--workers", "1", "--ray-decode", "actors"]) == 0  # decoded by the actor (the resume test: by tasks)
     local, remote = _rows(tmp_path / "local.csv"), _rows(tmp_path / "ray.csv")
     assert sorted(local) == sorted(remote) and len(remote) == 30
     for name, row in local.items():

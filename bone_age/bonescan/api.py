@@ -32,18 +32,21 @@ def kind_of(pixels: np.ndarray) -> str:
 
 
 class BoneScanReader:
-    """Keeps the bone-scan models loaded. ``device``: 'auto' (GPU when present), 'cpu' or 'cuda'."""
+    """Keeps the bone-scan models loaded. ``device``: 'auto' (GPU when present), 'cpu' or 'cuda'; ``runtime``: 'torch',
+    'onnx' or 'auto' for the region classifier (``registry.load_model``)."""
 
-    def __init__(self, classifier: str | None = None, detector: str | bool | None = None, device: str = "auto"):
+    def __init__(self, classifier: str | None = None, detector: str | bool | None = None, device: str = "auto",
+                 runtime: str = "torch"):
         self.device = resolve_device(device)
-        self.classifier = RegionClassifier(load_model(classifier or default_model(REGION_TASK), self.device))
+        self.classifier = RegionClassifier(load_model(classifier or default_model(REGION_TASK), self.device,
+                                                      runtime=runtime))
         self.detector = None
         if detector is not False and (detector or list_models(WHOLEBODY_TASK)):
             self.detector = load_model(detector if isinstance(detector, str) else default_model(WHOLEBODY_TASK), self.device)
 
     @property
     def model_versions(self) -> dict[str, str]:
-        return {m.name: m.sha256 for m in [self.classifier.model] + ([self.detector] if self.detector else [])}
+        return {m.version_key: m.sha256 for m in [self.classifier.model] + ([self.detector] if self.detector else [])}
 
     def read(self, source: FilmSource, kind: str = "auto", view: str | None = None) -> BoneScanResult:
         """Read one scan or crop. ``view`` 'ANT'/'POST' (else taken from the file or folder name, e.g. chestRPOST)."""

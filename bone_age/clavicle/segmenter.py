@@ -55,10 +55,12 @@ class ClavicleSegmenter:
     check that reads a film stored inverted (bone dark) the right way round (default the shipped one if present;
     ``False`` for none)."""
 
-    def __init__(self, model: str | LoadedModel | None = None, device: str = "auto", polarity: str | bool | None = None):
+    def __init__(self, model: str | LoadedModel | None = None, device: str = "auto", polarity: str | bool | None = None,
+                 runtime: str = "torch"):
         self.device = resolve_device(device)
-        self.polarity = polarity_check(polarity, self.device)
-        self.model = model if isinstance(model, LoadedModel) else load_model(model or default_model("clavicle"), self.device)
+        self.polarity = polarity_check(polarity, self.device, runtime)
+        self.model = model if isinstance(model, LoadedModel) else \
+            load_model(model or default_model("clavicle"), self.device, runtime=runtime)
         self.rule = self.model.card.section(SegmenterSpec).band_rule or band_rule()  # the framing the model was trained on
 
     @torch.no_grad()
@@ -90,7 +92,7 @@ class ClavicleSegmenter:
 
     @property
     def model_versions(self) -> dict[str, str]:
-        return {m.name: m.sha256 for m in (self.model, self.polarity and self.polarity.model) if m}
+        return {m.version_key: m.sha256 for m in (self.model, self.polarity and self.polarity.model) if m}
 
 
 @lru_cache(maxsize=2)

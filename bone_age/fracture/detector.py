@@ -24,23 +24,25 @@ class FractureDetector:
     a ``fracture_film`` model is installed (or given or named by ``film_model``; ``False`` for none), the whole-film
     classifier that gives the film-level probability and threshold (else the detector's highest instance score).
     ``polarity``: the check that reads a film stored inverted (bone dark) the right way round (default the shipped
-    one if present; ``False`` for none)."""
+    one if present; ``False`` for none). ``runtime``: 'torch', 'onnx' or 'auto' (``registry.load_model``)."""
 
     def __init__(self, model: str | LoadedModel | None = None, device: str = "auto",
-                 film_model: str | bool | LoadedModel | None = None, polarity: str | bool | None = None):
+                 film_model: str | bool | LoadedModel | None = None, polarity: str | bool | None = None,
+                 runtime: str = "torch"):
         self.device = resolve_device(device)
-        self.polarity = polarity_check(polarity, self.device)
-        self.model = model if isinstance(model, LoadedModel) else load_model(model or default_model("fracture"), self.device)
+        self.polarity = polarity_check(polarity, self.device, runtime)
+        self.model = model if isinstance(model, LoadedModel) else \
+            load_model(model or default_model("fracture"), self.device, runtime=runtime)
         spec = self.model.card.section(DetectorSpec)
         self.max_side, self.threshold, self.show_score = spec.max_size, spec.threshold, spec.instance_score_threshold
-        film = optional_model("fracture_film", film_model, self.device)
+        film = optional_model("fracture_film", film_model, self.device, runtime)
         self.film = FilmClassifier(film) if film else None
         if self.film:
             self.threshold = self.film.threshold
 
     @property
     def model_versions(self) -> dict[str, str]:
-        return {m.name: m.sha256 for m in [self.model] + [x.model for x in (self.film, self.polarity) if x]}
+        return {m.version_key: m.sha256 for m in [self.model] + [x.model for x in (self.film, self.polarity) if x]}
 
     @torch.no_grad()
     def detect(self, source: FilmSource) -> FractureResult:
