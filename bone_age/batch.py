@@ -12,8 +12,8 @@ import io
 import json
 import logging
 import os
-from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+from collections import Counter, deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -189,13 +189,14 @@ def failure_row(fields: list[str], path: str | Path, exc: Exception) -> dict:
 def run_batch(paths: Iterable[Path], out: Path, score: Callable[[list[tuple[Path, Film]]], list[dict]],
               error_row: Callable[[Path, BoneAgeError], dict], fields: list[str], *, overwrite: bool = False,
               workers: int = 2, batch: int = 8, flush_every: int = 20,
-              progress: Callable[[int, int], None] | None = None) -> BatchSummary:
+              progress: Callable[[int, int], None] | None = None, concurrent: int = 1) -> BatchSummary:
     """Run ``score([(path, film), ...]) -> rows`` over ``paths`` in groups of ``batch`` decoded films; unreadable
     films become ``error_row`` rows and the run goes on.
 
     Films already in ``out`` are skipped unless ``overwrite``. Rows are written atomically at least every
     ``flush_every`` films and at the end, each with the sha256 of its film. Inputs are only read. ``workers`` threads
-    decode ahead of scoring, as many films as ``READ_AHEAD_MB`` holds.
+    decode ahead of scoring, as many films as ``READ_AHEAD_MB`` holds. ``concurrent``: groups scored at once (from as
+    many threads; ``score`` must then be thread-safe, e.g. an ``EnginePool``'s), their rows added in order.
     """
     out = Path(out)
     if out.suffix not in (".csv", ".jsonl"):
@@ -236,21 +237,37 @@ def run_batch(paths: Iterable[Path], out: Path, score: Callable[[list[tuple[Path
                 _write_rows(out, rows, fields)
                 since_flush = 0
 
-        def flush_pending() -> None:
-            add(score([(p, f) for p, f, _ in pending]), [s for _, _, s in pending])
-            pending.clear()
+        in_flight: deque = deque()
 
-        depth = max(1, min(max(workers, batch), READ_AHEAD_MB * 2**20 // (MAX_SIDE_PX**2 * 4)))
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        def flush_pending() -> None:
+            group = [(p, f) for p, f, _ in pending]
+            in_flight.append((scorers.submit(score, group), [s for _, _, s in pending]))
+            pending.clear()
+            while in_flight and (in_flight[0][0].done() or
+                                 sum(not f.done() for f, _ in in_flight) >= max(1, concurrent)):
+                future, shas = in_flight.popleft()
+                add(future.result(), shas)  # in the films' order, as one scorer would
+
+        depth = max(1, min(max(workers, batch * max(1, concurrent)), READ_AHEAD_MB * 2**20 // (MAX_SIDE_PX**2 * 4)))
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool, \
+                ThreadPoolExecutor(max_workers=max(1, concurrent)) as scorers:
             for path, (film, sha) in zip(todo, _prefetch(pool, todo, depth)):
                 if isinstance(film, BoneAgeError):
-                    add([error_row(path, film)], [sha])
+                    if in_flight:  # behind the groups still being scored: rows stay in the films' order
+                        done: Future = Future()
+                        done.set_result([error_row(path, film)])
+                        in_flight.append((done, [sha]))
+                    else:
+                        add([error_row(path, film)], [sha])
                     continue
                 pending.append((path, film, sha))
                 if len(pending) >= batch:
                     flush_pending()
             if pending:
                 flush_pending()
+            while in_flight:
+                future, shas = in_flight.popleft()
+                add(future.result(), shas)
         _write_rows(out, rows, fields)
     return summary
 

@@ -12,6 +12,7 @@ import copy
 import hashlib
 import json
 import logging
+import os
 import warnings
 from pathlib import Path
 from typing import Iterator
@@ -140,6 +141,7 @@ class OnnxModule:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         # no busy-waiting between runs: the reading interleaves many small runs with torch and OpenCV work
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        threads = threads or int(os.environ.get("BONE_AGE_THREADS") or 0)  # set in an EnginePool's processes
         if threads:
             options.intra_op_num_threads = threads
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])

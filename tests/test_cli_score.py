@@ -164,3 +164,20 @@ def test_a_film_the_gate_turns_away_names_the_way_round_it_and_no_hand_check_rea
     foot = unchecked["foot.jpg"]  # the localizer alone decides: read with the warning, or refused on its own grounds
     assert ("read without the hand-film check" in foot["warnings"] if foot["status"] == "scored"
             else "hand-film probability" not in foot["reason"])
+
+
+def test_score_with_engine_processes_gives_the_rows_of_one_engine(tmp_path):
+    """`score --processes 2`: two engine processes, groups scored at once, the same rows (errors included) in the
+    same order, and reports still written by the command."""
+    films = tmp_path / "films"
+    films.mkdir()
+    for stem in ("IMG0000035", "IMG0000037", "IMG0000111", "IMG0003712"):
+        shutil.copy(REPO / "assets" / "samples" / f"{stem}.jpg", films / f"{stem}.jpg")
+    (films / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 50)
+    rows = []
+    for extra in ([], ["--processes", "2", "--reports", str(tmp_path / "rep")]):
+        out = tmp_path / f"scored{len(rows)}.csv"
+        assert main(["score", str(films), "--out", str(out), "--sex", "F", "--device", "cpu", "--batch", "1"] + extra) == 0
+        rows.append([{k: v for k, v in r.items() if k != "time_ms"} for r in csv.DictReader(open(out))])
+    assert rows[0] == rows[1] and [r["status"] for r in rows[0]].count("scored") == 3
+    assert (tmp_path / "rep" / "IMG0000111.pdf").is_file()
