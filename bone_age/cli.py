@@ -159,6 +159,8 @@ def _parse_override(text: str) -> tuple[str, int]:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
+    if args.processes < 1:
+        raise ValueError(f"--processes must be at least 1, got {args.processes}")
     if args.ray is not None:
         return _score_on_ray(args)
     module = MODULES["bone_age"]

@@ -181,3 +181,5 @@ def test_score_with_engine_processes_gives_the_rows_of_one_engine(tmp_path):
         rows.append([{k: v for k, v in r.items() if k != "time_ms"} for r in csv.DictReader(open(out))])
     assert rows[0] == rows[1] and [r["status"] for r in rows[0]].count("scored") == 3
     assert (tmp_path / "rep" / "IMG0000111.pdf").is_file()
+    assert main(["score", str(films), "--out", str(tmp_path / "none.csv"), "--processes", "0"]) != 0
+    assert not (tmp_path / "none.csv").exists()

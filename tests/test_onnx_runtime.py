@@ -38,8 +38,12 @@ def models(tmp_path_factory):
 def test_onnx_reads_the_samples_as_torch_does(models):
     from bone_age import Engine
 
+    from bone_age import assess
+
     torch_engine, onnx_engine = Engine(device="cpu"), Engine(device="cpu", runtime="onnx")
     assert all(k.endswith("(onnx)") for k in onnx_engine.model_versions)
+    one_call = assess(REPO / "assets" / "samples" / "IMG0000035.jpg", sex="F", device="cpu", runtime="onnx")
+    assert all(k.endswith("(onnx)") for k in one_call.model_versions)
     assert set(onnx_engine.model_versions.values()) == set(torch_engine.model_versions.values())  # the same weights
     for stem in SAMPLES:
         for sex in ("F", "M"):
