@@ -148,6 +148,11 @@ class MainWindow(QMainWindow):
                 act.triggered.connect(slot)
                 menu.addAction(act)
                 self._actions.append((act, text))
+        self.onnx_action = QAction(self, checkable=True)  # ONNX Runtime where `bone-age export onnx` made an export
+        self.onnx_action.setChecked(self.settings.value("runtime", "torch") == "auto")
+        self.onnx_action.toggled.connect(self._set_runtime)
+        self.settings_menu.addAction(self.onnx_action)
+        self._actions.append((self.onnx_action, "Use ONNX Runtime where exported"))
         group = QActionGroup(self)
         for lang, name in LANGUAGES.items():
             act = QAction(name, self, checkable=True)
@@ -236,6 +241,15 @@ class MainWindow(QMainWindow):
             self.settings.setValue("stages", name)
             self._engines.clear()
 
+    def _set_runtime(self, onnx: bool) -> None:
+        self.settings.setValue("runtime", "auto" if onnx else "torch")
+        self._engines.clear()
+        self._runners.clear()
+
+    def runtime_options(self) -> dict:
+        """The readers' runtime: {} for torch, or 'auto' (ONNX Runtime where an export of the weights is found)."""
+        return {"runtime": "auto"} if self.settings.value("runtime", "torch") == "auto" else {}
+
     def reader_name(self) -> str:
         import getpass
 
@@ -266,12 +280,14 @@ class MainWindow(QMainWindow):
             return
         key = (self.as_stored.isChecked(), self.no_hand_check.isChecked())
         stages = self.settings.value("stages") or None
+        runtime = self.runtime_options()
 
         def job():
             if key not in self._engines:
                 options = {"polarity": False} if key[0] else {}
                 options.update({"gate": False} if key[1] else {})
                 options.update({"stages": stages} if stages else {})
+                options.update(runtime)
                 self._engines[key] = (self._engine_factory or MODULES["bone_age"].reader)(**options)
             return self.state.assess(self._engines[key])
 
@@ -288,7 +304,7 @@ class MainWindow(QMainWindow):
         module = MODULES[name]
         key = (module.name, as_stored and module.checks_polarity)
         if key not in self._runners:
-            self._runners[key] = module.load(as_stored=as_stored)
+            self._runners[key] = module.load(as_stored=as_stored, **self.runtime_options())
         return self._runners[key]
 
     def _module_done(self, result) -> None:

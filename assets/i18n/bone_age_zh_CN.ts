@@ -40,6 +40,10 @@
         <translation>分期模型…</translation>
     </message>
     <message>
+        <source>Use ONNX Runtime where exported</source>
+        <translation>有导出文件时使用 ONNX Runtime</translation>
+    </message>
+    <message>
         <source>Module</source>
         <translation>模块</translation>
     </message>

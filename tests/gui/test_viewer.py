@@ -347,3 +347,21 @@ def test_the_viewer_speaks_chinese(window, qtbot):
     window.set_language("en")
     assert window.form.labelForField(window.sex).text() == "Sex" and window.table.cellWidget(0, window.BONE_COL).text() == "Radius"
     assert "Radius: low stage confidence (0.30)" in window.warnings.text()
+
+
+@pytest.mark.skipif(not has_models, reason="no shipped models")
+def test_the_onnx_setting_reaches_the_readers_and_is_kept(window, qtbot):
+    from bone_age.hand.pipeline import Engine
+
+    seen = []
+    window._engine_factory = lambda **kw: (seen.append(kw), Engine(device="cpu", **kw))[1]
+    window.onnx_action.trigger()
+    assert window.settings.value("runtime") == "auto" and window.runtime_options() == {"runtime": "auto"}
+    a = _assessed(window, qtbot, SAMPLE, "female")
+    assert seen[-1].get("runtime") == "auto" and a.bone_age_years > 0
+    window.onnx_action.trigger()  # off again: torch, the engines loaded afresh
+    assert window.settings.value("runtime") == "torch" and window.runtime_options() == {}
+    window.state.assessment = None
+    window.run_assessment()
+    qtbot.waitUntil(lambda: window.state.assessment is not None, timeout=60000)
+    assert "runtime" not in seen[-1] and not any(k.endswith("(onnx)") for k in window.state.assessment.model_versions)
