@@ -239,35 +239,34 @@ def run_batch(paths: Iterable[Path], out: Path, score: Callable[[list[tuple[Path
 
         in_flight: deque = deque()
 
-        def flush_pending() -> None:
-            group = [(p, f) for p, f, _ in pending]
-            in_flight.append((scorers.submit(score, group), [s for _, _, s in pending]))
-            pending.clear()
-            while in_flight and (in_flight[0][0].done() or
-                                 sum(not f.done() for f, _ in in_flight) >= max(1, concurrent)):
+        def drain(limit: int) -> None:
+            """Add the rows of the groups done at the head of the queue, waiting while ``limit`` or more are being
+            scored: rows in the films' order, as one scorer would give them (``limit`` 0: every one)."""
+            while in_flight and (in_flight[0][0].done() or sum(not f.done() for f, _ in in_flight) >= limit):
                 future, shas = in_flight.popleft()
-                add(future.result(), shas)  # in the films' order, as one scorer would
+                add(future.result(), shas)
+
+        def flush_pending() -> None:
+            in_flight.append((scorers.submit(score, [(p, f) for p, f, _ in pending]), [s for _, _, s in pending]))
+            pending.clear()
+            drain(max(1, concurrent))
 
         depth = max(1, min(max(workers, batch * max(1, concurrent)), READ_AHEAD_MB * 2**20 // (MAX_SIDE_PX**2 * 4)))
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool, \
                 ThreadPoolExecutor(max_workers=max(1, concurrent)) as scorers:
             for path, (film, sha) in zip(todo, _prefetch(pool, todo, depth)):
-                if isinstance(film, BoneAgeError):
-                    if in_flight:  # behind the groups still being scored: rows stay in the films' order
-                        done: Future = Future()
-                        done.set_result([error_row(path, film)])
-                        in_flight.append((done, [sha]))
-                    else:
-                        add([error_row(path, film)], [sha])
+                if isinstance(film, BoneAgeError):  # its row queued behind the groups still being scored
+                    done: Future = Future()
+                    done.set_result([error_row(path, film)])
+                    in_flight.append((done, [sha]))
+                    drain(max(1, concurrent))
                     continue
                 pending.append((path, film, sha))
                 if len(pending) >= batch:
                     flush_pending()
             if pending:
                 flush_pending()
-            while in_flight:
-                future, shas = in_flight.popleft()
-                add(future.result(), shas)
+            drain(0)
         _write_rows(out, rows, fields)
     return summary
 

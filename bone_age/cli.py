@@ -5,7 +5,7 @@ import argparse
 import logging
 import os
 import sys
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from . import __version__
@@ -233,11 +233,8 @@ def _score(args: argparse.Namespace, module: Module, paths: list[Path]) -> int:
             rows.append(a.batch_row(str(path)))
         return rows
 
-    try:
+    with engine if args.processes > 1 else nullcontext():  # a pool's processes end with the command
         return _folder_batch(args, paths, score, lambda path, exc: _error_row(module, path, exc), module.batch_fields)
-    finally:
-        if args.processes > 1:
-            engine.close()
 
 
 def _error_row(module: Module, path: Path, exc: Exception) -> dict:

@@ -82,17 +82,17 @@ def export_model(model: LoadedModel, out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     inputs, names, axes = _example(model)
     module = copy.deepcopy(model.module).cpu().float().eval().to(memory_format=torch.contiguous_format)  # not the shared one
-    output: str | list[str] = "output"
+    outputs = ["output"]
     if model.card.task == "fracture":
-        output = list(DETECTION_OUTPUTS if getattr(module.roi_heads, "mask_predictor", None) else DETECTION_OUTPUTS[:3])
-        axes = dict(axes, **{k: {0: "instances"} for k in output})
+        outputs = list(DETECTION_OUTPUTS if getattr(module.roi_heads, "mask_predictor", None) else DETECTION_OUTPUTS[:3])
+        axes = dict(axes, **{k: {0: "instances"} for k in outputs})
     elif model.card.task == "fracture_film":  # read through its logit map (the evidence drawn on the film)
-        module, output, axes = _LogitMap(module), "logit_map", {"image": {0: "batch"}, "logit_map": {0: "batch"}}
+        module, outputs, axes = _LogitMap(module), ["logit_map"], {"image": {0: "batch"}, "logit_map": {0: "batch"}}
     path = out_dir / f"{model.name}.onnx"
     tmp = out_dir / f".{model.name}.onnx.tmp"
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the tracer's notes; the parity tests check what the export reads
-        torch.onnx.export(module, inputs, str(tmp), input_names=names, output_names=output if isinstance(output, list) else [output], dynamic_axes=axes,
+        torch.onnx.export(module, inputs, str(tmp), input_names=names, output_names=outputs, dynamic_axes=axes,
                           opset_version=OPSET, dynamo=False)
     tmp.replace(path)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -146,7 +146,8 @@ class OnnxModule:
             options.intra_op_num_threads = threads
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.inputs = [i.name for i in self.session.get_inputs()]
-        self.output = self.session.get_outputs()[0].name
+        self.outputs = [o.name for o in self.session.get_outputs()]
+        self.output = self.outputs[0]
         self._device = torch.zeros(1)
 
     def _run(self, args: tuple[torch.Tensor, ...]) -> torch.Tensor:
@@ -177,7 +178,8 @@ class OnnxDetector(OnnxModule):
     """An exported torchvision detector, called like it: a list of (3, H, W) films -> a dict of outputs per film."""
 
     def __call__(self, images: list[torch.Tensor]) -> list[dict[str, torch.Tensor]]:
-        names = [o.name for o in self.session.get_outputs()]
-        return [{k: torch.from_numpy(v) for k, v in zip(names, self.session.run(None, {self.inputs[0]: x.detach().cpu()
-                                                                                     .float().numpy()}))}
-                for x in images]
+        found = []
+        for x in images:
+            arrays = self.session.run(None, {self.inputs[0]: x.detach().cpu().float().numpy()})
+            found.append({k: torch.from_numpy(v) for k, v in zip(self.outputs, arrays)})
+        return found

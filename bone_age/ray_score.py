@@ -1,8 +1,9 @@
 """`bone-age score --ray`: the same scoring on a Ray cluster (the ``ray`` extra). Films are fetched, hashed and decoded
 (by Ray CPU tasks of ``DECODE_CPUS`` each, or by the actors themselves), then scored in batches by a pool of actors,
 each holding one Engine (models loaded once per actor, one GPU each where the cluster has GPUs, else ``ACTOR_CPUS``
-with decoding tasks beside, one CPU without); rows stream back to the driver, which writes them as the local command does (CSV, JSONL or Parquet, atomically, every
-``flush_every`` rows), so the output has the same columns and error rows and a run resumes where it stopped.
+with decoding tasks beside, one CPU without); rows stream back to the driver, which writes them as the local command
+does (CSV, JSONL or Parquet, atomically, every ``flush_every`` rows), so the output has the same columns and error
+rows and a run resumes where it stopped.
 
 Inputs: a folder, or a text file of paths or URIs (one per line; any filesystem pyarrow opens: local, s3://, gs://,
 hdfs://). Nothing here is imported without ``--ray``.
